@@ -1,0 +1,232 @@
+package latch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/latchauth/latch/password"
+)
+
+// Key is a way to sign in as a user: an email and password, an OAuth
+// account, ... Its id is "providerId:providerUserId".
+type Key struct {
+	ProviderID     string
+	ProviderUserID string
+	UserID         string
+	// PasswordDefined reports whether the key has a password.
+	PasswordDefined bool
+}
+
+// ID returns "providerId:providerUserId".
+func (k Key) ID() string { return KeyID(k.ProviderID, k.ProviderUserID) }
+
+// KeyID joins a provider id and a provider user id into a key id.
+func KeyID(providerID, providerUserID string) string { return providerID + ":" + providerUserID }
+
+// ParseKeyID splits a key id at its first ':' (the provider user id may hold more).
+func ParseKeyID(keyID string) (providerID, providerUserID string, err error) {
+	p, u, ok := strings.Cut(keyID, ":")
+	if !ok || p == "" || u == "" {
+		return "", "", fmt.Errorf("latch: key id %q: %w", truncate(keyID), ErrInvalidKeyID)
+	}
+	return p, u, nil
+}
+
+func keyFromRecord(r KeyRecord) Key {
+	p, u, _ := strings.Cut(r.ID, ":")
+	return Key{ProviderID: p, ProviderUserID: u, UserID: r.UserID, PasswordDefined: r.HashedPassword != nil}
+}
+
+func checkKeyParts(providerID, providerUserID string) error {
+	if err := checkID("provider id", providerID); err != nil {
+		return err
+	}
+	if strings.Contains(providerID, ":") {
+		return invalid("provider id contains ':'")
+	}
+	if err := checkID("provider user id", providerUserID); err != nil {
+		return err
+	}
+	if len(providerID)+1+len(providerUserID) > MaxIDLength {
+		return invalid(fmt.Sprintf("key id is longer than %d bytes", MaxIDLength))
+	}
+	return nil
+}
+
+// keyRecord validates a key and hashes its password.
+func (a *Auth) keyRecord(userID string, k KeyOptions) (KeyRecord, error) {
+	if err := checkKeyParts(k.ProviderID, k.ProviderUserID); err != nil {
+		return KeyRecord{}, err
+	}
+	rec := KeyRecord{ID: KeyID(k.ProviderID, k.ProviderUserID), UserID: userID}
+	if k.Password != nil {
+		h, err := a.hashPassword(*k.Password)
+		if err != nil {
+			return KeyRecord{}, err
+		}
+		rec.HashedPassword = &h
+	}
+	return rec, nil
+}
+
+func (a *Auth) hashPassword(p string) (string, error) {
+	h, err := a.hasher.Hash(p)
+	if errors.Is(err, password.ErrTooLong) {
+		return "", invalid(fmt.Sprintf("password is longer than %d bytes", password.MaxLength))
+	}
+	if err != nil {
+		return "", fmt.Errorf("hashing password: %w", err)
+	}
+	return h, nil
+}
+
+// CreateKey adds a key to an existing user.
+func (a *Auth) CreateKey(ctx context.Context, userID string, k KeyOptions) (Key, error) {
+	if checkID("user id", userID) != nil {
+		return Key{}, fmt.Errorf("latch: create key: %w", ErrInvalidUserID)
+	}
+	rec, err := a.keyRecord(userID, k)
+	if err != nil {
+		return Key{}, fmt.Errorf("latch: create key: %w", err)
+	}
+	if err := a.keys.CreateKey(ctx, rec); err != nil {
+		switch {
+		case errors.Is(err, ErrDuplicate):
+			return Key{}, fmt.Errorf("latch: create key: %w", ErrDuplicateKeyID)
+		case errors.Is(err, ErrNotFound):
+			return Key{}, fmt.Errorf("latch: create key: %w", ErrInvalidUserID)
+		}
+		return Key{}, fmt.Errorf("latch: create key: %w", err)
+	}
+	return keyFromRecord(rec), nil
+}
+
+// GetKey returns the key, or ErrInvalidKeyID.
+func (a *Auth) GetKey(ctx context.Context, providerID, providerUserID string) (Key, error) {
+	if checkKeyParts(providerID, providerUserID) != nil {
+		return Key{}, fmt.Errorf("latch: get key: %w", ErrInvalidKeyID)
+	}
+	r, err := a.keys.GetKey(ctx, KeyID(providerID, providerUserID))
+	if err != nil {
+		return Key{}, fmt.Errorf("latch: get key: %w", notFound(err, ErrInvalidKeyID))
+	}
+	return keyFromRecord(r), nil
+}
+
+// UseKey checks a key and its password and returns the key. A nil password
+// is for keys without one. Unknown key: ErrInvalidKeyID (after the same
+// hashing work as a wrong password, so timing does not tell them apart);
+// wrong, missing or unexpected password: ErrInvalidPassword; a hash in a
+// retired format (bcrypt): ErrOutdatedPassword. A hash the hasher wants
+// replaced (older format or parameters) is rehashed on success.
+func (a *Auth) UseKey(ctx context.Context, providerID, providerUserID string, pw *string) (Key, error) {
+	if checkKeyParts(providerID, providerUserID) != nil {
+		a.burnPasswordWork(pw)
+		return Key{}, fmt.Errorf("latch: use key: %w", ErrInvalidKeyID)
+	}
+	r, err := a.keys.GetKey(ctx, KeyID(providerID, providerUserID))
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			a.burnPasswordWork(pw)
+			return Key{}, fmt.Errorf("latch: use key: %w", ErrInvalidKeyID)
+		}
+		return Key{}, fmt.Errorf("latch: use key: %w", err)
+	}
+	switch {
+	case r.HashedPassword == nil && pw == nil:
+		return keyFromRecord(r), nil
+	case r.HashedPassword == nil || pw == nil:
+		a.burnPasswordWork(pw)
+		return Key{}, fmt.Errorf("latch: use key: %w", ErrInvalidPassword)
+	}
+	ok, err := a.hasher.Verify(*r.HashedPassword, *pw)
+	switch {
+	case errors.Is(err, password.ErrOutdated):
+		return Key{}, fmt.Errorf("latch: use key: %w", ErrOutdatedPassword)
+	case errors.Is(err, password.ErrTooLong):
+		return Key{}, fmt.Errorf("latch: use key: %w", ErrInvalidPassword)
+	case err != nil:
+		return Key{}, fmt.Errorf("latch: use key: verifying password: %w", err)
+	case !ok:
+		return Key{}, fmt.Errorf("latch: use key: %w", ErrInvalidPassword)
+	}
+	if rh, isRehasher := a.hasher.(rehasher); isRehasher && rh.NeedsRehash(*r.HashedPassword) {
+		// Best effort: the sign-in stands even if the upgrade cannot be written.
+		if h, err := a.hasher.Hash(*pw); err == nil {
+			_ = a.keys.UpdateKeyPassword(ctx, r.ID, &h)
+		}
+	}
+	return keyFromRecord(r), nil
+}
+
+// burnPasswordWork verifies the password against a dummy hash so that an
+// unknown key costs as much as a wrong password.
+func (a *Auth) burnPasswordWork(pw *string) {
+	if pw == nil {
+		return
+	}
+	a.dummyOnce.Do(func() {
+		a.dummyHash, _ = a.hasher.Hash("latch-dummy-password")
+	})
+	_, _ = a.hasher.Verify(a.dummyHash, *pw)
+}
+
+// GetAllUserKeys returns the user's keys; ErrInvalidUserID for an unknown user.
+func (a *Auth) GetAllUserKeys(ctx context.Context, userID string) ([]Key, error) {
+	if _, err := a.GetUser(ctx, userID); err != nil {
+		return nil, fmt.Errorf("latch: get user keys: %w", ErrInvalidUserID)
+	}
+	recs, err := a.keys.ListKeys(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("latch: get user keys: %w", err)
+	}
+	keys := make([]Key, len(recs))
+	for i, r := range recs {
+		keys[i] = keyFromRecord(r)
+	}
+	return keys, nil
+}
+
+// UpdateKeyPassword sets the key's password, or removes it when pw is nil.
+func (a *Auth) UpdateKeyPassword(ctx context.Context, providerID, providerUserID string, pw *string) (Key, error) {
+	if checkKeyParts(providerID, providerUserID) != nil {
+		return Key{}, fmt.Errorf("latch: update key password: %w", ErrInvalidKeyID)
+	}
+	var hash *string
+	if pw != nil {
+		h, err := a.hashPassword(*pw)
+		if err != nil {
+			return Key{}, fmt.Errorf("latch: update key password: %w", err)
+		}
+		hash = &h
+	}
+	id := KeyID(providerID, providerUserID)
+	if err := a.keys.UpdateKeyPassword(ctx, id, hash); err != nil {
+		return Key{}, fmt.Errorf("latch: update key password: %w", notFound(err, ErrInvalidKeyID))
+	}
+	return a.GetKey(ctx, providerID, providerUserID)
+}
+
+// DeleteKey removes one key; it succeeds whether or not the key exists.
+func (a *Auth) DeleteKey(ctx context.Context, providerID, providerUserID string) error {
+	if checkKeyParts(providerID, providerUserID) != nil {
+		return nil
+	}
+	if err := a.keys.DeleteKey(ctx, KeyID(providerID, providerUserID)); err != nil {
+		return fmt.Errorf("latch: delete key: %w", err)
+	}
+	return nil
+}
+
+// DeleteAllUserKeys removes all of the user's keys.
+func (a *Auth) DeleteAllUserKeys(ctx context.Context, userID string) error {
+	if checkID("user id", userID) != nil {
+		return nil
+	}
+	if err := a.keys.DeleteKeysByUser(ctx, userID); err != nil {
+		return fmt.Errorf("latch: delete user keys: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,315 @@
+package latch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Session states.
+const (
+	StateActive = "active"
+	StateIdle   = "idle"
+)
+
+// Session is a signed-in user's session.
+type Session struct {
+	// ID identifies the session in the store and in lists; it is safe to
+	// show. In the default profile it is the SHA-256 of Token.
+	ID string
+	// Token is the secret the client holds (cookie or bearer token). It is
+	// set when the session is created or validated with it, and empty in
+	// lists. In the lucia2 profile it equals ID.
+	Token  string
+	UserID string
+	User   User
+	// ActiveExpires ends the active period; IdleExpires ends the idle
+	// period, after which the session is dead. Both ends are exclusive, as
+	// in Lucia: at the instant IdleExpires the session is already dead.
+	ActiveExpires time.Time
+	IdleExpires   time.Time
+	// State is StateActive or StateIdle.
+	State string
+	// Fresh reports that the session was just created or renewed: the HTTP
+	// layer sets its cookie again.
+	Fresh      bool
+	Attributes Attributes
+}
+
+// CreateSessionOptions describe a new session. Zero periods take the Auth's.
+type CreateSessionOptions struct {
+	UserID       string
+	Attributes   Attributes
+	ActivePeriod time.Duration
+	IdlePeriod   time.Duration
+}
+
+// SessionID returns the stored id of a session token: its SHA-256 (hex) in
+// the default profile, the token itself in the lucia2 profile.
+func (a *Auth) SessionID(token string) string {
+	if a.profile == ProfileLucia2 {
+		return token
+	}
+	return HashToken(token)
+}
+
+// HashToken returns the lowercase hex SHA-256 of a secret value, the form
+// in which Latch stores session tokens and single-use tokens.
+func HashToken(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateSession starts a session for the user. The returned session carries
+// the Token to hand to the client; Fresh is true.
+func (a *Auth) CreateSession(ctx context.Context, opts CreateSessionOptions) (Session, error) {
+	if checkID("user id", opts.UserID) != nil {
+		return Session{}, fmt.Errorf("latch: create session: %w", ErrInvalidUserID)
+	}
+	attrs, err := opts.Attributes.normalize()
+	if err != nil {
+		return Session{}, fmt.Errorf("latch: create session: %w", err)
+	}
+	if _, err := MarshalAttributes(attrs); err != nil {
+		return Session{}, fmt.Errorf("latch: create session: %w", err)
+	}
+	if opts.ActivePeriod < 0 || opts.IdlePeriod < 0 {
+		return Session{}, fmt.Errorf("latch: create session: %w", invalid("negative session period"))
+	}
+	user, err := a.users.GetUser(ctx, opts.UserID)
+	if err != nil {
+		return Session{}, fmt.Errorf("latch: create session: %w", notFound(err, ErrInvalidUserID))
+	}
+	active, idle := a.activePeriod, a.idlePeriod
+	if opts.ActivePeriod > 0 {
+		active = opts.ActivePeriod
+	}
+	if opts.IdlePeriod > 0 {
+		idle = opts.IdlePeriod
+	}
+	token, err := RandomString(a.tokenLength, AlphabetLowerNumeric)
+	if err != nil {
+		return Session{}, fmt.Errorf("latch: create session: %w", err)
+	}
+	now := a.now()
+	activeExp, idleExp := now.Add(active), now.Add(active).Add(idle)
+	if a.maxLifetime > 0 {
+		if attrs == nil {
+			attrs = Attributes{}
+		}
+		attrs[SessionCreatedAttribute] = fromMS(ms(now))
+		activeExp, idleExp = capAt(activeExp, idleExp, now.Add(a.maxLifetime))
+	}
+	rec := SessionRecord{
+		ID: a.SessionID(token), UserID: opts.UserID,
+		ActiveExpires: ms(activeExp), IdleExpires: ms(idleExp),
+		Attributes: attrs,
+	}
+	if err := a.sessions.CreateSession(ctx, rec); err != nil {
+		return Session{}, fmt.Errorf("latch: create session: %w", notFound(err, ErrInvalidUserID))
+	}
+	s := a.sessionFromRecord(rec, userFromRecord(user), now)
+	s.Token, s.Fresh = token, true
+	return s, nil
+}
+
+// ValidateSession checks a session token. A dead session (past its idle
+// expiry) is deleted and ErrInvalidSessionID returned. A session in its idle
+// period is renewed in the store and returned with Fresh set, so the caller
+// re-sets the cookie.
+func (a *Auth) ValidateSession(ctx context.Context, token string) (Session, error) {
+	s, err := a.GetSession(ctx, token)
+	if err != nil {
+		return Session{}, err
+	}
+	if s.State == StateActive {
+		return s, nil
+	}
+	// Keep the session's own idle period across renewals.
+	idle := s.IdleExpires.Sub(s.ActiveExpires)
+	now := a.now()
+	activeExp := now.Add(a.activePeriod)
+	idleExp := activeExp.Add(idle)
+	if created := s.Attributes.Time(SessionCreatedAttribute); a.maxLifetime > 0 && !created.IsZero() {
+		// The session's own idle period was already cut at creation: the
+		// stored expiries never pass the deadline, renewed or not.
+		activeExp, idleExp = capAt(activeExp, idleExp, created.Add(a.maxLifetime))
+	}
+	if err := a.sessions.UpdateSessionExpiry(ctx, s.ID, ms(activeExp), ms(idleExp)); err != nil {
+		if errors.Is(err, ErrNotFound) { // invalidated meanwhile
+			return Session{}, fmt.Errorf("latch: validate session: %w", ErrInvalidSessionID)
+		}
+		return Session{}, fmt.Errorf("latch: validate session: renewing: %w", err)
+	}
+	s.ActiveExpires, s.IdleExpires = fromMS(ms(activeExp)), fromMS(ms(idleExp))
+	s.State, s.Fresh = StateActive, true
+	return s, nil
+}
+
+// GetSession is ValidateSession without renewal: it returns a live session
+// as it is stored (dead ones are deleted and ErrInvalidSessionID returned).
+func (a *Auth) GetSession(ctx context.Context, token string) (Session, error) {
+	if checkID("session token", token) != nil {
+		return Session{}, fmt.Errorf("latch: validate session: %w", ErrInvalidSessionID)
+	}
+	s, err := a.sessionByID(ctx, a.SessionID(token))
+	if err != nil {
+		return Session{}, fmt.Errorf("latch: validate session: %w", err)
+	}
+	s.Token = token
+	return s, nil
+}
+
+// GetSessionByID returns a live session by its stored id (Session.ID),
+// without its token. Dead sessions are deleted and ErrInvalidSessionID returned.
+func (a *Auth) GetSessionByID(ctx context.Context, sessionID string) (Session, error) {
+	if checkID("session id", sessionID) != nil {
+		return Session{}, fmt.Errorf("latch: get session: %w", ErrInvalidSessionID)
+	}
+	s, err := a.sessionByID(ctx, sessionID)
+	if err != nil {
+		return Session{}, fmt.Errorf("latch: get session: %w", err)
+	}
+	return s, nil
+}
+
+func (a *Auth) sessionByID(ctx context.Context, id string) (Session, error) {
+	var (
+		rec  SessionRecord
+		user UserRecord
+		err  error
+	)
+	if a.joined != nil {
+		rec, user, err = a.joined.GetSessionAndUser(ctx, id)
+	} else {
+		rec, err = a.sessions.GetSession(ctx, id)
+		if err == nil {
+			user, err = a.users.GetUser(ctx, rec.UserID)
+		}
+	}
+	if err != nil {
+		return Session{}, notFound(err, ErrInvalidSessionID)
+	}
+	now := a.now()
+	if ms(now) >= rec.IdleExpires {
+		if err := a.sessions.DeleteSession(ctx, id); err != nil {
+			return Session{}, fmt.Errorf("deleting dead session: %w", err)
+		}
+		return Session{}, ErrInvalidSessionID
+	}
+	return a.sessionFromRecord(rec, userFromRecord(user), now), nil
+}
+
+func (a *Auth) sessionFromRecord(r SessionRecord, u User, now time.Time) Session {
+	state := StateActive
+	if ms(now) >= r.ActiveExpires {
+		state = StateIdle
+	}
+	attrs := r.Attributes
+	if attrs == nil {
+		attrs = Attributes{}
+	}
+	return Session{
+		ID: r.ID, UserID: r.UserID, User: u,
+		ActiveExpires: fromMS(r.ActiveExpires), IdleExpires: fromMS(r.IdleExpires),
+		State: state, Attributes: attrs,
+	}
+}
+
+// GetAllUserSessions returns the user's live sessions (without tokens);
+// ErrInvalidUserID for an unknown user.
+func (a *Auth) GetAllUserSessions(ctx context.Context, userID string) ([]Session, error) {
+	user, err := a.GetUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("latch: get user sessions: %w", ErrInvalidUserID)
+	}
+	recs, err := a.sessions.ListSessions(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("latch: get user sessions: %w", err)
+	}
+	now := a.now()
+	out := make([]Session, 0, len(recs))
+	for _, r := range recs {
+		if ms(now) >= r.IdleExpires {
+			continue
+		}
+		out = append(out, a.sessionFromRecord(r, user, now))
+	}
+	return out, nil
+}
+
+// UpdateSessionAttributes merges patch into the session's attributes.
+func (a *Auth) UpdateSessionAttributes(ctx context.Context, sessionID string, patch Attributes) error {
+	if checkID("session id", sessionID) != nil {
+		return fmt.Errorf("latch: update session: %w", ErrInvalidSessionID)
+	}
+	p, err := patch.normalize()
+	if err != nil {
+		return fmt.Errorf("latch: update session: %w", err)
+	}
+	if err := a.sessions.UpdateSessionAttributes(ctx, sessionID, p); err != nil {
+		return fmt.Errorf("latch: update session: %w", notFound(err, ErrInvalidSessionID))
+	}
+	return nil
+}
+
+// InvalidateSession deletes a session by its stored id (Session.ID; use
+// SessionID to get it from a token). It succeeds whatever the input.
+func (a *Auth) InvalidateSession(ctx context.Context, sessionID string) error {
+	if checkID("session id", sessionID) != nil {
+		return nil
+	}
+	if err := a.sessions.DeleteSession(ctx, sessionID); err != nil {
+		return fmt.Errorf("latch: invalidate session: %w", err)
+	}
+	return nil
+}
+
+// InvalidateAllUserSessions deletes all of the user's sessions.
+func (a *Auth) InvalidateAllUserSessions(ctx context.Context, userID string) error {
+	if checkID("user id", userID) != nil {
+		return nil
+	}
+	if err := a.sessions.DeleteSessionsByUser(ctx, userID); err != nil {
+		return fmt.Errorf("latch: invalidate user sessions: %w", err)
+	}
+	return nil
+}
+
+// DeleteDeadUserSessions removes the user's sessions past their idle expiry.
+func (a *Auth) DeleteDeadUserSessions(ctx context.Context, userID string) error {
+	if checkID("user id", userID) != nil {
+		return nil
+	}
+	if _, err := a.sessions.DeleteExpiredSessions(ctx, userID, ms(a.now())); err != nil {
+		return fmt.Errorf("latch: delete dead sessions: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpiredSessions removes every dead session and returns how many.
+func (a *Auth) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	n, err := a.sessions.DeleteExpiredSessions(ctx, "", ms(a.now()))
+	if err != nil {
+		return 0, fmt.Errorf("latch: delete expired sessions: %w", err)
+	}
+	return n, nil
+}
+
+// SessionCreatedAttribute is the session attribute that holds a session's
+// creation time when Config.SessionMaxLifetime is set.
+const SessionCreatedAttribute = "latch_created_at"
+
+// capAt cuts both expiries at the deadline.
+func capAt(active, idle, deadline time.Time) (time.Time, time.Time) {
+	if active.After(deadline) {
+		active = deadline
+	}
+	if idle.After(deadline) {
+		idle = deadline
+	}
+	return active, idle
+}

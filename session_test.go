@@ -1,0 +1,94 @@
+package latch_test
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/store/memory"
+)
+
+// TestSessionTokenAtRest: in the default profile the store keeps the
+// SHA-256 of the session token, never the token; in the lucia2 profile the
+// token itself, as Lucia v2 does.
+func TestSessionTokenAtRest(t *testing.T) {
+	for _, tc := range []struct {
+		profile latch.Profile
+		hashed  bool
+	}{{latch.ProfileDefault, true}, {latch.ProfileLucia2, false}} {
+		store := memory.New()
+		auth, err := latch.New(latch.Config{Store: store, Profile: tc.profile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := auth.CreateUser(t.Context(), latch.CreateUserOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := auth.CreateSession(t.Context(), latch.CreateSessionOptions{UserID: u.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Token) != 40 {
+			t.Errorf("%q: token of %d characters, want 40", tc.profile, len(s.Token))
+		}
+		_, errPlain := store.GetSession(t.Context(), s.Token)
+		_, errHashed := store.GetSession(t.Context(), latch.HashToken(s.Token))
+		if tc.hashed && (!errors.Is(errPlain, latch.ErrNotFound) || errHashed != nil) {
+			t.Errorf("default profile: stored under the token: %v; under its SHA-256: %v; want only the digest", errPlain, errHashed)
+		}
+		if !tc.hashed && (errPlain != nil || !errors.Is(errHashed, latch.ErrNotFound)) {
+			t.Errorf("lucia2 profile: stored under the token: %v; under its SHA-256: %v; want the plain id", errPlain, errHashed)
+		}
+	}
+}
+
+// countingHasher counts the verifications it does.
+type countingHasher struct {
+	password.Argon2id
+	verifies atomic.Int64
+}
+
+func (h *countingHasher) Verify(hash, pw string) (bool, error) {
+	h.verifies.Add(1)
+	return h.Argon2id.Verify(hash, pw)
+}
+
+// TestUnknownKeyCostsAVerification: using a key that does not exist, or a
+// passwordless key with a password, costs one password verification, like
+// a wrong password, so timing does not tell which accounts exist.
+func TestUnknownKeyCostsAVerification(t *testing.T) {
+	h := &countingHasher{}
+	auth, err := latch.New(latch.Config{Store: memory.New(), PasswordHasher: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := "correct horse battery"
+	if _, err := auth.CreateUser(t.Context(), latch.CreateUserOptions{Key: &latch.KeyOptions{ProviderID: "email", ProviderUserID: "a@example.com", Password: &pw}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auth.CreateUser(t.Context(), latch.CreateUserOptions{Key: &latch.KeyOptions{ProviderID: "github", ProviderUserID: "42"}}); err != nil {
+		t.Fatal(err)
+	}
+	wrong := "wrong password"
+	for _, tc := range []struct {
+		name, provider, id string
+		want               error
+	}{
+		{"wrong password", "email", "a@example.com", latch.ErrInvalidPassword},
+		{"unknown key", "email", "nobody@example.com", latch.ErrInvalidKeyID},
+		{"malformed key", "", "", latch.ErrInvalidKeyID},
+		{"passwordless key", "github", "42", latch.ErrInvalidPassword},
+	} {
+		before := h.verifies.Load()
+		_, err := auth.UseKey(t.Context(), tc.provider, tc.id, &wrong)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+		if n := h.verifies.Load() - before; n != 1 {
+			t.Errorf("%s: %d password verifications, want 1", tc.name, n)
+		}
+	}
+}
