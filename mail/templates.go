@@ -1,0 +1,139 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Templates renders the mails Latch sends, each with a text and an HTML
+// part. Links may be given absolute, or as a path ("/password-reset/…",
+// already escaped) that is put after BaseURL. The zero value works, with
+// the name "Latch" and paths left as they are.
+//
+// Subjects carry the application's name and nothing secret: codes and
+// links are only in the bodies (an Outbox logs subjects).
+type Templates struct {
+	// AppName names the service in subjects and bodies. Default "Latch".
+	AppName string
+	// BaseURL is the absolute URL that paths are put after, without a
+	// trailing slash: "https://auth.example.com".
+	BaseURL string
+}
+
+// VerificationCode is the mail that confirms an address with a numeric
+// code; when link is not "", the mail also offers a link that verifies in
+// one click. expiresIn, when not 0, is said in the mail.
+func (t Templates) VerificationCode(to, code, link string, expiresIn time.Duration) Message {
+	return t.render(verificationMail, to, "Verify your email for "+t.appName(), mailData{
+		Code: code, Link: t.Link(link), Action: "Verify my email", ExpiresIn: humanDuration(expiresIn),
+	})
+}
+
+// PasswordReset is the mail with the link to the page where a new password
+// is chosen.
+func (t Templates) PasswordReset(to, link string, expiresIn time.Duration) Message {
+	return t.render(passwordResetMail, to, "Reset your "+t.appName()+" password", mailData{
+		Link: t.Link(link), Action: "Choose a new password", ExpiresIn: humanDuration(expiresIn),
+	})
+}
+
+// MagicLink is the mail with a link that signs in without a password.
+func (t Templates) MagicLink(to, link string, expiresIn time.Duration) Message {
+	return t.render(magicLinkMail, to, "Sign in to "+t.appName(), mailData{
+		Link: t.Link(link), Action: "Sign in", ExpiresIn: humanDuration(expiresIn),
+	})
+}
+
+// Link returns link as it appears in a mail: a path starting with "/" is
+// put after BaseURL; anything else is returned as it is.
+func (t Templates) Link(link string) string {
+	if strings.HasPrefix(link, "/") && !strings.HasPrefix(link, "//") && t.BaseURL != "" {
+		return strings.TrimRight(t.BaseURL, "/") + link
+	}
+	return link
+}
+
+func (t Templates) appName() string {
+	if t.AppName == "" {
+		return "Latch"
+	}
+	return t.AppName
+}
+
+type mailData struct {
+	AppName   string
+	Subject   string
+	Code      string
+	Link      string
+	Action    string // the button's label
+	ExpiresIn string
+}
+
+type mailTemplate struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// The templates are embedded and fixed; a broken one fails every test.
+var (
+	verificationMail  = parseMail("verification")
+	passwordResetMail = parseMail("password-reset")
+	magicLinkMail     = parseMail("magic-link")
+)
+
+func parseMail(name string) mailTemplate {
+	return mailTemplate{
+		text: texttemplate.Must(texttemplate.New(name+".txt").Option("missingkey=error").ParseFS(templateFS, "templates/"+name+".txt")),
+		html: htmltemplate.Must(htmltemplate.New("layout").ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")),
+	}
+}
+
+func (t Templates) render(tmpl mailTemplate, to, subject string, d mailData) Message {
+	d.AppName, d.Subject = t.appName(), subject
+	m := Message{To: to, Subject: subject}
+	var b bytes.Buffer
+	if err := tmpl.text.Execute(&b, d); err == nil {
+		m.Text = b.String()
+	} else { // only strings go in: cannot happen, but never send a half mail
+		m.Text = fmt.Sprintf("%s\n\n%s %s\n", subject, d.Code, d.Link)
+	}
+	b.Reset()
+	if err := tmpl.html.ExecuteTemplate(&b, "layout", d); err == nil {
+		m.HTML = b.String()
+	}
+	return m
+}
+
+// humanDuration says d in the largest whole unit: "15 minutes", "1 hour",
+// "24 hours", "7 days", "30 seconds"; other lengths in whole minutes.
+func humanDuration(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	unit := func(n int64, name string) string {
+		if n == 1 {
+			return "1 " + name
+		}
+		return fmt.Sprintf("%d %ss", n, name)
+	}
+	switch {
+	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
+		return unit(int64(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	case d < time.Minute:
+		return unit(max(int64(d/time.Second), 1), "second")
+	default: // rounded down: never promise more time than there is
+		return unit(int64(d/time.Minute), "minute")
+	}
+}

@@ -1,0 +1,106 @@
+package token
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+// IDTokenOptions configure IDTokens.
+type IDTokenOptions struct {
+	// ExpiresIn is how long a token stays valid. Required, at least 1s.
+	ExpiresIn time.Duration
+	// Length is the number of characters of a generated value. Default 43
+	// (about 256 bits from a-zA-Z0-9). There are no attempt limits on id
+	// tokens: keep values long enough that guessing is hopeless.
+	Length int
+	// Generate makes a value of the given length; default
+	// latch.RandomString with latch.AlphabetAlphanumeric. It must return 1
+	// to MaxLength bytes of printable ASCII.
+	Generate func(length int) (string, error)
+	// Storage is Hashed (the default), Plain or CustomHash.
+	Storage Storage
+}
+
+// IDTokens issues and validates single-use tokens that identify their user
+// by themselves: email verification links, magic links, reset links. It is
+// safe for concurrent use.
+type IDTokens struct {
+	h      handler
+	length int
+	gen    func(length int) (string, error)
+}
+
+// NewIDTokens returns the handler of id tokens named name (the Kind of its
+// tokens). A second handler with the same name on the same Auth is an
+// error, as is an Auth without a token store.
+func NewIDTokens(auth *latch.Auth, name string, opts IDTokenOptions) (*IDTokens, error) {
+	c := config{ctor: "NewIDTokens", opts: "IDTokenOptions", name: name}
+	h, err := newHandler(auth, c, opts.ExpiresIn, opts.Storage)
+	if err != nil {
+		return nil, err
+	}
+	length, err := checkLength(c, opts.Length, 43)
+	if err != nil {
+		return nil, err
+	}
+	t := newIDTokens(h, length, opts.Generate)
+	if err := h.register(c); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func newIDTokens(h handler, length int, gen func(int) (string, error)) *IDTokens {
+	if gen == nil {
+		gen = func(n int) (string, error) { return latch.RandomString(n, latch.AlphabetAlphanumeric) }
+	}
+	return &IDTokens{h: h, length: length, gen: gen}
+}
+
+// Name returns the handler's name, the Kind of its tokens.
+func (t *IDTokens) Name() string { return t.h.kind }
+
+// Issue creates a token for the user. An unknown user is
+// latch.ErrInvalidUserID. When the store reports the generated value as
+// taken, Issue tries new values, up to four in all, then returns
+// ErrDuplicateToken.
+func (t *IDTokens) Issue(ctx context.Context, userID string) (Token, error) {
+	if err := t.h.checkUserBeforePut(ctx, "issue", userID); err != nil {
+		return Token{}, err
+	}
+	return t.put(ctx, userID)
+}
+
+// put is Issue after the user check.
+func (t *IDTokens) put(ctx context.Context, userID string) (Token, error) {
+	return t.h.put(ctx, "issue", userID, "", func() (string, error) { return t.gen(t.length) }, nil)
+}
+
+// Validate consumes the token: it is read and deleted in one atomic step,
+// so of concurrent calls with the same value exactly one succeeds. An
+// unknown, used or malformed value is ErrInvalidToken; an expired token is
+// ErrExpiredToken, and it is gone too.
+func (t *IDTokens) Validate(ctx context.Context, value string) (Token, error) {
+	return t.h.validate(ctx, "validate", value, "")
+}
+
+// Invalidate deletes the token. It succeeds whatever the value.
+func (t *IDTokens) Invalidate(ctx context.Context, value string) error {
+	return t.h.invalidate(ctx, value)
+}
+
+// InvalidateAllUserTokens deletes the user's tokens of this name. It
+// succeeds whatever the user id.
+func (t *IDTokens) InvalidateAllUserTokens(ctx context.Context, userID string) error {
+	return t.h.invalidateAll(ctx, userID)
+}
+
+// GetAllUserTokens returns the user's tokens of this name, valid and
+// expired, earliest expiry first. With Hashed or CustomHash storage the
+// tokens carry no value (String returns ""): only its digest is stored. An
+// unknown user is latch.ErrInvalidUserID.
+func (t *IDTokens) GetAllUserTokens(ctx context.Context, userID string) ([]Token, error) {
+	return t.h.list(ctx, userID)
+}
