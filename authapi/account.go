@@ -1,0 +1,245 @@
+package authapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/httpauth"
+)
+
+// Password length, in characters (runes). The hasher also refuses more
+// than 256 bytes, which a long non-ASCII password can reach first.
+const (
+	MinPasswordLength = 8
+	MaxPasswordLength = 256
+)
+
+func checkPassword(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n < MinPasswordLength:
+		return ErrPasswordTooShort
+	case n > MaxPasswordLength || len(pw) > 256:
+		return ErrPasswordTooLong
+	}
+	return nil
+}
+
+// BreachChecker tells whether a password is known from data breaches.
+// *pwned.Checker is one.
+type BreachChecker interface {
+	Breached(ctx context.Context, password string) (bool, error)
+}
+
+// checkBreached refuses a breached password when a checker is configured.
+// A checker that fails lets the password through, logged (see
+// Config.BreachedPasswords).
+func (h *Handler) checkBreached(ctx context.Context, pw string) error {
+	if h.breached == nil {
+		return nil
+	}
+	breached, err := h.breached.Breached(ctx, pw)
+	if err != nil {
+		h.log.WarnContext(ctx, "breached-password check failed; password accepted", "err", err)
+		return nil
+	}
+	if breached {
+		return ErrPasswordBreached
+	}
+	return nil
+}
+
+func checkName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > 256 || strings.ContainsFunc(name, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	}) {
+		return "", ErrInvalidName
+	}
+	return name, nil
+}
+
+// currentSession returns the request's session, or ErrUnauthorized.
+func currentSession(r *http.Request) (latch.Session, error) {
+	s, ok := httpauth.FromContext(r.Context())
+	if !ok {
+		return latch.Session{}, ErrUnauthorized
+	}
+	return s, nil
+}
+
+// NewUser describes a user made by sign-up or by CreateUser.
+type NewUser struct {
+	Email    string
+	Password string
+	Name     string // optional
+	Verified bool   // mark the email address verified
+}
+
+// CreateUser creates a user the way sign-up does: the email normalized
+// (see NormalizeEmail) and stored in the "email" attribute with
+// "email_verified", "name" when given and "created_at", and the key
+// "email:<address>" with the password. It returns an *Error for bad input
+// (INVALID_EMAIL, PASSWORD_TOO_SHORT, ...) and latch.ErrDuplicateKeyID
+// when the address has an account.
+func CreateUser(ctx context.Context, a *latch.Auth, nu NewUser) (latch.User, error) {
+	email, err := NormalizeEmail(nu.Email)
+	if err != nil {
+		return latch.User{}, ErrInvalidEmail
+	}
+	if err := checkPassword(nu.Password); err != nil {
+		return latch.User{}, err
+	}
+	name, err := checkName(nu.Name)
+	if err != nil {
+		return latch.User{}, err
+	}
+	attrs := latch.Attributes{attrEmail: email, attrEmailVerified: nu.Verified, attrCreatedAt: a.Now()}
+	if name != "" {
+		attrs[attrName] = name
+	}
+	pw := nu.Password
+	return a.CreateUser(ctx, latch.CreateUserOptions{
+		Key:        &latch.KeyOptions{ProviderID: emailProvider, ProviderUserID: email, Password: &pw},
+		Attributes: attrs,
+	})
+}
+
+type signUpRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+func (h *Handler) signUp(w http.ResponseWriter, r *http.Request) error {
+	var req signUpRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	s, err := h.createAccount(w, r, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, authBody(r, s))
+	return nil
+}
+
+// createAccount creates the user, starts a session (cookie set) and queues
+// the verification mail.
+func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, req signUpRequest) (latch.Session, error) {
+	// Sign-up mails the address it is given: it counts as a mail request.
+	if err := h.checkThrottle(r.Context(), h.mailLimit, "ip:"+h.clientIP(r)); err != nil {
+		return latch.Session{}, err
+	}
+	// Input errors come in CreateUser's order; the list is asked only
+	// about a password that is otherwise acceptable.
+	if _, err := NormalizeEmail(req.Email); err == nil && checkPassword(req.Password) == nil {
+		if err := h.checkBreached(r.Context(), req.Password); err != nil {
+			return latch.Session{}, err
+		}
+	}
+	u, err := CreateUser(r.Context(), h.auth, NewUser{Email: req.Email, Password: req.Password, Name: req.Name})
+	if err != nil {
+		return latch.Session{}, err
+	}
+	h.fail(r.Context(), h.mailLimit, "ip:"+h.clientIP(r))
+	s, err := h.startSession(w, r, u.ID)
+	if err != nil {
+		return latch.Session{}, err
+	}
+	h.queueVerification(r.Context(), u)
+	return s, nil
+}
+
+// startSession creates a session for the user and sets its cookie.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, userID string) (latch.Session, error) {
+	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{UserID: userID})
+	if err != nil {
+		return latch.Session{}, err
+	}
+	h.sessions.SetSessionCookie(w, s)
+	return s, nil
+}
+
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (h *Handler) signInAPI(w http.ResponseWriter, r *http.Request) error {
+	var req credentials
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	s, err := h.signIn(w, r, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, authBody(r, s))
+	return nil
+}
+
+// signIn checks the throttles, then the email and password, and starts a
+// session. An unknown email costs the same hashing as a wrong password
+// (latch.Auth.UseKey verifies against a dummy hash).
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req credentials) (latch.Session, error) {
+	ctx := r.Context()
+	email, err := NormalizeEmail(req.Email)
+	if err != nil {
+		// No account can have this address; no hint about any other.
+		return latch.Session{}, ErrInvalidCredentials
+	}
+	ipKey, emailKey := "sign-in:ip:"+h.clientIP(r), "sign-in:email:"+email
+	if err := h.checkThrottle(ctx, h.ipLimit, ipKey); err != nil {
+		return latch.Session{}, err
+	}
+	// Per address, the attempt is counted before the password is checked
+	// (throttle.Limiter.Attempt), so simultaneous guesses get no more tries
+	// than guesses made one by one. Per IP, failures are counted after:
+	// many people may sign in from one address, and their successes must
+	// not use up its allowance.
+	wait, err := h.emailLimit.Attempt(ctx, emailKey)
+	if err != nil {
+		return latch.Session{}, err
+	}
+	if wait > 0 {
+		return latch.Session{}, ErrTooManyRequests.withRetry(wait)
+	}
+	pw := req.Password
+	key, err := h.auth.UseKey(ctx, emailProvider, email, &pw)
+	if err != nil {
+		if apiError(err) == ErrInvalidCredentials {
+			h.fail(ctx, h.ipLimit, ipKey)
+		}
+		return latch.Session{}, err
+	}
+	// A success clears the address's failures, not the IP's: an account of
+	// one's own must not reset the backoff of one's guessing.
+	if err := h.emailLimit.Reset(ctx, emailKey); err != nil {
+		h.log.WarnContext(ctx, "throttle reset failed", "err", err)
+	}
+	return h.startSession(w, r, key.UserID)
+}
+
+func (h *Handler) signOutAPI(w http.ResponseWriter, r *http.Request) error {
+	if err := h.signOut(w, r); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// signOut deletes the request's session, if any, and clears the cookie.
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {
+	if s, ok := httpauth.FromContext(r.Context()); ok {
+		if err := h.auth.InvalidateSession(r.Context(), s.ID); err != nil {
+			return err
+		}
+	}
+	h.sessions.ClearSessionCookie(w)
+	return nil
+}

@@ -1,0 +1,289 @@
+package authapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/httpauth"
+	"github.com/latchauth/latch/mail"
+	"github.com/latchauth/latch/oauth"
+	"github.com/latchauth/latch/throttle"
+	"github.com/latchauth/latch/token"
+)
+
+// MaxBodyBytes is the largest request body accepted; a larger one is
+// answered 413 BODY_TOO_LARGE.
+const MaxBodyBytes = 64 << 10
+
+// Config configures a Handler. Auth, BaseURL and Mailer (or Dev) are
+// required; every other field has a default filled in by New.
+type Config struct {
+	// Auth is the core: users, keys and sessions.
+	Auth *latch.Auth
+	// Sessions reads and writes session cookies and bearer tokens and checks
+	// Origin. Default: httpauth.New(Auth, httpauth.Options{}).
+	Sessions *httpauth.Manager
+
+	// BaseURL is the absolute URL the handler is served at, without a
+	// trailing slash (https://auth.example.com); links in mail start with it.
+	BaseURL string
+	// Mailer sends mail. When nil and Dev is set, an Outbox is used.
+	Mailer mail.Mailer
+	// MailTemplates renders the mails; its BaseURL defaults to BaseURL.
+	MailTemplates mail.Templates
+	// Outbox is listed at GET /api/dev/outbox and /dev/outbox when Dev is
+	// set. When nil and Mailer is an *mail.Outbox, that one is listed.
+	Outbox *mail.Outbox
+	// Dev mounts the dev outbox. It has no other effect here: cookie
+	// settings follow Auth's Env through Sessions.
+	Dev bool
+
+	// Logger receives one line per request (route pattern, status,
+	// duration) and the errors behind 5xx answers; never a secret.
+	// Default: slog.Default().
+	Logger *slog.Logger
+
+	// ThrottleStore keeps the counts of the throttles below. Default: a
+	// throttle.MemoryStore on Auth's clock, which is per process: several
+	// instances of a service need one shared store (store/redis).
+	ThrottleStore throttle.Store
+	// EmailThrottle slows down failed sign-ins per email address: 5 free,
+	// then 1 s doubling up to 15 minutes. IPThrottle does the same per
+	// client IP with 50 free (many people may share one address).
+	// MailThrottle counts every request that sends mail (sign-up, password
+	// reset, magic link, new code) per client IP and per user: 10 an hour
+	// free, then 1 minute doubling up to an hour. Nil fields get these
+	// defaults on ThrottleStore.
+	EmailThrottle *throttle.Limiter
+	IPThrottle    *throttle.Limiter
+	MailThrottle  *throttle.Limiter
+
+	// The single-use tokens. Each default is created on Auth with the
+	// token kind in parentheses; pass your own to change lifetimes or
+	// lengths.
+	VerificationCodes *token.PasswordTokens // ("email-verification"): 8 digits, 10 minutes (ASVS V2.7.2), 5 attempts
+	VerificationLinks *token.IDTokens       // ("email-verification-link"): 24 hours
+	PasswordResets    *token.PasswordResets // ("password-reset"): 1 hour, 3 per user in 15 minutes
+	MagicLinks        *token.IDTokens       // ("magic-link"): 15 minutes
+	OneTimeTokens     *token.OneTimeTokens  // ("one-time-token"): 3 minutes
+
+	// DisableClientOneTimeTokens refuses GET /api/auth/one-time-token/generate
+	// (403 FORBIDDEN): the server makes one-time tokens itself, with
+	// OneTimeTokens.Generate, and the client only verifies them.
+	DisableClientOneTimeTokens bool
+
+	// ClientIP returns the client address used for throttling. Default: the
+	// host of Request.RemoteAddr. Behind a proxy, read its header here.
+	ClientIP func(*http.Request) string
+
+	// BreachedPasswords, when set, refuses at sign-up and password reset
+	// the passwords found in data breaches (400 PASSWORD_BREACHED), as
+	// NIST SP 800-63B §5.1.1.2 asks: a *pwned.Checker (package
+	// password/pwned) or a list of your own. When the check itself fails
+	// (the list cannot be reached), the password is accepted and the
+	// failure logged: an outage of the list does not stop sign-ups.
+	BreachedPasswords BreachChecker
+
+	// OAuth, when set, offers sign-in with its providers: GET
+	// /api/auth/oauth/{provider} and its callback, and a button per
+	// provider on /sign-in. Its BaseURL should be this handler's.
+	OAuth *oauth.Client
+
+	// MailQueue is how many mails may wait to be sent (default 256), by
+	// MailWorkers goroutines (default 4), each with MailTimeout (default
+	// 30 s). A mail that finds the queue full is dropped and logged.
+	MailQueue   int
+	MailWorkers int
+	MailTimeout time.Duration
+}
+
+// Handler serves the JSON API under /api/auth, the dev outbox under
+// /api/dev and /dev, and the HTML pages. Create it with New and stop it
+// with Close, which waits for queued mail.
+type Handler struct {
+	auth     *latch.Auth
+	sessions *httpauth.Manager
+	baseURL  string
+	mailer   mail.Mailer
+	mails    mail.Templates
+	outbox   *mail.Outbox
+	log      *slog.Logger
+
+	emailLimit *throttle.Limiter
+	ipLimit    *throttle.Limiter
+	mailLimit  *throttle.Limiter
+
+	codes      *token.PasswordTokens
+	links      *token.IDTokens
+	resets     *token.PasswordResets
+	magic      *token.IDTokens
+	oneTime    *token.OneTimeTokens
+	noClientOT bool
+	clientIP   func(*http.Request) string
+	oauth      *oauth.Client
+	breached   BreachChecker
+
+	jobs  *jobQueue
+	pages *pageSet
+	root  http.Handler
+}
+
+// New validates cfg, fills in its defaults and returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Auth == nil {
+		return nil, errors.New("authapi: Config.Auth is required")
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if cfg.BaseURL == "" || err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("authapi: Config.BaseURL %q: want an absolute http(s) URL", cfg.BaseURL)
+	}
+	h := &Handler{
+		auth: cfg.Auth, sessions: cfg.Sessions, baseURL: strings.TrimRight(cfg.BaseURL, "/"),
+		mailer: cfg.Mailer, mails: cfg.MailTemplates, outbox: cfg.Outbox, log: cfg.Logger,
+		emailLimit: cfg.EmailThrottle, ipLimit: cfg.IPThrottle, mailLimit: cfg.MailThrottle,
+		codes: cfg.VerificationCodes, links: cfg.VerificationLinks, resets: cfg.PasswordResets,
+		magic: cfg.MagicLinks, oneTime: cfg.OneTimeTokens, noClientOT: cfg.DisableClientOneTimeTokens,
+		clientIP: cfg.ClientIP, oauth: cfg.OAuth, breached: cfg.BreachedPasswords,
+	}
+	if h.mails.BaseURL == "" {
+		h.mails.BaseURL = h.baseURL
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.mailer == nil {
+		if !cfg.Dev {
+			return nil, errors.New("authapi: Config.Mailer is required outside dev")
+		}
+		if h.outbox == nil {
+			h.outbox = mail.NewOutbox()
+		}
+		h.mailer = h.outbox
+	}
+	if h.outbox == nil {
+		h.outbox, _ = h.mailer.(*mail.Outbox)
+	}
+	if !cfg.Dev {
+		h.outbox = nil
+	}
+	if h.sessions == nil {
+		if h.sessions, err = httpauth.New(cfg.Auth, httpauth.Options{}); err != nil {
+			return nil, fmt.Errorf("authapi: Config.Sessions: %w", err)
+		}
+	}
+	if err := h.defaultThrottles(cfg.ThrottleStore); err != nil {
+		return nil, err
+	}
+	if err := h.defaultTokens(); err != nil {
+		return nil, err
+	}
+	if h.clientIP == nil {
+		h.clientIP = remoteIP
+	}
+	if cfg.MailQueue < 0 || cfg.MailWorkers < 0 || cfg.MailTimeout < 0 {
+		return nil, errors.New("authapi: Config.MailQueue, MailWorkers and MailTimeout must not be negative")
+	}
+	if h.pages, err = newPageSet(); err != nil {
+		return nil, fmt.Errorf("authapi: %w", err)
+	}
+	h.jobs = newJobQueue(h.log, orDefault(cfg.MailQueue, 256), orDefault(cfg.MailWorkers, 4), orDefault(cfg.MailTimeout, 30*time.Second))
+	h.root = h.routes()
+	return h, nil
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func (h *Handler) defaultTokens() error {
+	var err error
+	if h.codes == nil {
+		h.codes, err = token.NewPasswordTokens(h.auth, "email-verification", token.PasswordTokenOptions{
+			ExpiresIn: 10 * time.Minute, Length: 8, MaxAttempts: 5,
+		})
+		if err != nil {
+			return fmt.Errorf("authapi: verification codes: %w", err)
+		}
+	}
+	if h.links == nil {
+		h.links, err = token.NewIDTokens(h.auth, "email-verification-link", token.IDTokenOptions{ExpiresIn: 24 * time.Hour})
+		if err != nil {
+			return fmt.Errorf("authapi: verification links: %w", err)
+		}
+	}
+	if h.resets == nil {
+		h.resets, err = token.NewPasswordResets(h.auth, token.PasswordResetOptions{ExpiresIn: time.Hour})
+		if err != nil {
+			return fmt.Errorf("authapi: password resets: %w", err)
+		}
+	}
+	if h.magic == nil {
+		h.magic, err = token.NewIDTokens(h.auth, "magic-link", token.IDTokenOptions{ExpiresIn: 15 * time.Minute})
+		if err != nil {
+			return fmt.Errorf("authapi: magic links: %w", err)
+		}
+	}
+	if h.oneTime == nil {
+		h.oneTime, err = token.NewOneTimeTokens(h.auth, "one-time-token", token.OneTimeTokenOptions{ExpiresIn: 3 * time.Minute})
+		if err != nil {
+			return fmt.Errorf("authapi: one-time tokens: %w", err)
+		}
+	}
+	return nil
+}
+
+// ServeHTTP serves the API and the pages.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
+
+// Close stops taking mail and waits until the queued mail is sent or ctx
+// ends. Call it after http.Server.Shutdown.
+func (h *Handler) Close(ctx context.Context) error { return h.jobs.close(ctx) }
+
+// Sessions returns the session manager the handler uses, for wrapping the
+// application's own handlers with the same cookies.
+func (h *Handler) Sessions() *httpauth.Manager { return h.sessions }
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// defaultThrottles fills in the throttles that Config leaves nil.
+func (h *Handler) defaultThrottles(store throttle.Store) error {
+	if store == nil {
+		store = throttle.NewMemoryStore(h.auth.Now)
+	}
+	for _, d := range []struct {
+		l    **throttle.Limiter
+		opts throttle.Options
+	}{
+		{&h.emailLimit, throttle.Options{Prefix: "signin:email:"}},
+		{&h.ipLimit, throttle.Options{Prefix: "signin:ip:", Free: 50}},
+		{&h.mailLimit, throttle.Options{Prefix: "mail:", Free: 10, Base: time.Minute, Max: time.Hour, Window: time.Hour}},
+	} {
+		if *d.l != nil {
+			continue
+		}
+		l, err := throttle.New(store, d.opts)
+		if err != nil {
+			return fmt.Errorf("authapi: throttle %s: %w", d.opts.Prefix, err)
+		}
+		*d.l = l
+	}
+	return nil
+}

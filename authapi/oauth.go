@@ -1,0 +1,174 @@
+package authapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/oauth"
+)
+
+// The errors of OAuth sign-in.
+var (
+	ErrUnknownProvider = newError(http.StatusNotFound, "UNKNOWN_PROVIDER", "there is no sign-in with this provider here")
+	ErrInvalidState    = newError(http.StatusBadRequest, "INVALID_STATE", "the sign-in expired or was started in another browser: start again")
+	ErrOAuthDenied     = newError(http.StatusForbidden, "OAUTH_DENIED", "the sign-in was declined at the provider")
+	ErrOAuthExchange   = newError(http.StatusBadRequest, "OAUTH_EXCHANGE_FAILED", "the provider did not accept the sign-in: start again")
+	ErrInvalidIDToken  = newError(http.StatusUnauthorized, "INVALID_ID_TOKEN", "the provider's identity token could not be verified")
+	ErrOAuthProvider   = newError(http.StatusBadGateway, "OAUTH_PROVIDER_ERROR", "the provider could not complete the sign-in: try again later")
+)
+
+// oauthErrors maps the oauth package's errors; the first match wins.
+var oauthErrors = []struct {
+	err error
+	api *Error
+}{
+	{oauth.ErrUnknownProvider, ErrUnknownProvider},
+	{oauth.ErrInvalidState, ErrInvalidState},
+	{oauth.ErrConsentDenied, ErrOAuthDenied},
+	{oauth.ErrExchange, ErrOAuthExchange},
+	{oauth.ErrInvalidIDToken, ErrInvalidIDToken},
+	{oauth.ErrAuthorization, ErrOAuthProvider},
+	{oauth.ErrUserInfo, ErrOAuthProvider},
+	{oauth.ErrDiscovery, ErrOAuthProvider},
+}
+
+// oauthButton is a provider as the sign-in page lists it.
+type oauthButton struct{ ID, Name string }
+
+func (h *Handler) oauthButtons() []oauthButton {
+	if h.oauth == nil {
+		return nil
+	}
+	var out []oauthButton
+	for _, p := range h.oauth.Providers() {
+		out = append(out, oauthButton{ID: p.ID, Name: cmpOrString(p.Name, p.ID)})
+	}
+	return out
+}
+
+func cmpOrString(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// oauthRoutes serves GET /api/auth/oauth/{provider}, which sends the
+// browser to the provider, and GET|POST /api/auth/oauth/{provider}/callback,
+// where it comes back.
+func (h *Handler) oauthRoutes(mux *http.ServeMux) {
+	mux.Handle("/api/auth/oauth/{provider}", h.api(methods{"GET": h.oauthStart}))
+	// The callback is no api() route: a provider may post it from its own
+	// site (Apple), which the Origin check would refuse; the state checked
+	// against this browser's cookie is what protects it.
+	mux.Handle("/api/auth/oauth/{provider}/callback", http.HandlerFunc(h.oauthCallback))
+}
+
+// oauthStart sets the flow cookies and redirects to the provider. next,
+// kept for after the sign-in, must be a path on this site.
+func (h *Handler) oauthStart(w http.ResponseWriter, r *http.Request) error {
+	next := localPath(r.URL.Query().Get("next"), "")
+	u, err := h.oauth.AuthCodeURL(w, r, r.PathValue("provider"), next)
+	if err != nil {
+		h.oauthFail(w, r, err)
+		return nil
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+	return nil
+}
+
+func (h *Handler) oauthCallback(w http.ResponseWriter, r *http.Request) {
+	setRoute(r)
+	hd := w.Header()
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Referrer-Policy", "no-referrer") // the URL holds the code
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		hd.Set("Allow", "GET, POST")
+		h.writeError(w, r, ErrMethodNotAllowed)
+		return
+	}
+	if h.oauth.RelayFormPost(w, r) {
+		return
+	}
+	if err := h.finishOAuth(w, r); err != nil {
+		h.oauthFail(w, r, err)
+	}
+}
+
+// finishOAuth checks the callback, finds or makes the user, starts a
+// session and redirects to next, or to /account.
+func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	res, err := h.oauth.Callback(w, r, r.PathValue("provider"))
+	if err != nil {
+		return err
+	}
+	acc, err := oauth.FindOrCreateUser(ctx, h.auth, res.ProviderID, res.User, oauth.LinkOptions{
+		NormalizeEmail: NormalizeEmail,
+		Attributes: func(oauth.ProviderUser) latch.Attributes {
+			return latch.Attributes{attrCreatedAt: h.auth.Now()}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := h.startSession(w, r, acc.User.ID); err != nil {
+		return err
+	}
+	h.log.InfoContext(ctx, "oauth sign-in", "provider", res.ProviderID, "user", acc.User.ID, "how", linkName(acc.How))
+	http.Redirect(w, r, orDefault(localPath(res.Next, ""), "/account"), http.StatusSeeOther)
+	return nil
+}
+
+func linkName(l oauth.Linked) string {
+	switch l {
+	case oauth.Created:
+		return "created"
+	case oauth.LinkedByEmail:
+		return "linked by email"
+	}
+	return "existing"
+}
+
+// oauthFail answers a failed sign-in: a browser (one that accepts HTML) is
+// sent to the sign-in page, which shows the error's message; anything
+// else gets the JSON error.
+func (h *Handler) oauthFail(w http.ResponseWriter, r *http.Request, err error) {
+	e := apiError(err)
+	for _, row := range oauthErrors {
+		if errors.Is(err, row.err) {
+			e = row.api
+			break
+		}
+	}
+	if e.Status < 500 {
+		h.log.WarnContext(r.Context(), "oauth sign-in refused", "route", route(r), "code", e.Code, "err", err)
+	}
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		if e.Status >= 500 {
+			h.log.ErrorContext(r.Context(), "oauth sign-in failed", "route", route(r), "status", e.Status, "err", err)
+		}
+		http.Redirect(w, r, "/sign-in?e="+url.QueryEscape(e.Code), http.StatusSeeOther)
+		return
+	}
+	h.writeError(w, r, withCause(e, err))
+}
+
+// withCause keeps the API error for the answer and the cause for the log.
+func withCause(e *Error, cause error) error {
+	if e == ErrInternal {
+		return cause
+	}
+	return &causedError{e, cause}
+}
+
+type causedError struct {
+	api   *Error
+	cause error
+}
+
+func (c *causedError) Error() string { return c.api.Error() + ": " + c.cause.Error() }
+func (c *causedError) Unwrap() error { return c.api }

@@ -1,0 +1,258 @@
+package authapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/httpauth"
+)
+
+// reqInfo is what the outermost middleware learns from the inner handlers
+// for its log line; the route is the pattern, never the path.
+type reqInfo struct{ route string }
+
+type infoKey struct{}
+
+func setRoute(r *http.Request) {
+	if ri, ok := r.Context().Value(infoKey{}).(*reqInfo); ok {
+		ri.route = r.Method + " " + r.Pattern
+	}
+}
+
+// statusWriter records the status written and whether anything was.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// routes builds the handler chain: recovery, logging and limits outside,
+// then the session middleware, then the routes.
+func (h *Handler) routes() http.Handler {
+	mux := http.NewServeMux()
+	h.apiRoutes(mux)
+	h.pageRoutes(mux)
+	return h.outer(h.sessions.Middleware(mux))
+}
+
+func (h *Handler) apiRoutes(mux *http.ServeMux) {
+	a := func(path string, m methods) { mux.Handle(path, h.api(m)) }
+	a("/api/auth/sign-up", methods{"POST": h.signUp})
+	a("/api/auth/sign-in", methods{"POST": h.signInAPI})
+	a("/api/auth/sign-out", methods{"POST": h.signOutAPI})
+	a("/api/auth/session", methods{"GET": h.getSession})
+	a("/api/auth/sessions", methods{"GET": h.listSessions, "DELETE": h.revokeOtherSessions})
+	a("/api/auth/sessions/{id}", methods{"DELETE": h.revokeSession})
+	a("/api/auth/email-verification", methods{"POST": h.sendVerificationAPI})
+	a("/api/auth/email-verification/verify", methods{"POST": h.verifyEmailAPI})
+	a("/api/auth/email-verification/{token}", methods{"GET": h.verifyEmailLink})
+	a("/api/auth/password-reset", methods{"POST": h.requestPasswordResetAPI})
+	a("/api/auth/password-reset/{token}", methods{"POST": h.resetPasswordAPI})
+	a("/api/auth/magic-link", methods{"POST": h.requestMagicLinkAPI})
+	a("/api/auth/magic-link/{token}", methods{"GET": h.useMagicLink})
+	a("/api/auth/one-time-token/generate", methods{"GET": h.generateOneTimeToken})
+	a("/api/auth/one-time-token/verify", methods{"POST": h.verifyOneTimeToken})
+	if h.oauth != nil {
+		h.oauthRoutes(mux)
+	}
+	if h.outbox != nil {
+		a("/api/dev/outbox", methods{"GET": h.outboxAPI})
+	}
+	mux.Handle("/api/", h.api(methods{})) // JSON 404 for every other API path
+}
+
+// methods maps HTTP methods to the handlers of one path.
+type methods map[string]func(http.ResponseWriter, *http.Request) error
+
+// api serves one API path: method dispatch with a JSON 405, the Origin
+// check, and errors written as JSON.
+func (h *Handler) api(m methods) http.Handler {
+	allow := make([]string, 0, len(m)+1)
+	for k := range m {
+		allow = append(allow, k)
+		if k == http.MethodGet {
+			allow = append(allow, http.MethodHead)
+		}
+	}
+	sort.Strings(allow)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setRoute(r)
+		w.Header().Set("Cache-Control", "no-store")
+		if len(m) == 0 {
+			h.writeError(w, r, ErrNotFound)
+			return
+		}
+		fn, ok := m[r.Method]
+		if !ok && r.Method == http.MethodHead {
+			fn, ok = m[http.MethodGet]
+		}
+		if !ok {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			h.writeError(w, r, ErrMethodNotAllowed)
+			return
+		}
+		// The session middleware checks Origin when a cookie comes along;
+		// a browser request without one (sign-in, sign-up) is checked
+		// here too, against login CSRF. API clients send no Origin.
+		if !safeMethod(r.Method) && r.Header.Get("Origin") != "" {
+			if err := h.sessions.CheckOrigin(r); err != nil {
+				h.writeError(w, r, ErrInvalidOrigin)
+				return
+			}
+		}
+		if err := fn(w, r); err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// outer recovers panics into a bare 500, caps request bodies, sets the
+// headers every answer carries and logs one line per request.
+func (h *Handler) outer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+		w := &statusWriter{ResponseWriter: rw}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.log.ErrorContext(r.Context(), "panic serving request", "route", ri.route, "panic", v, "stack", string(debug.Stack()))
+				if w.status == 0 {
+					h.writeError(w, r, ErrInternal)
+				}
+			}
+			h.log.InfoContext(r.Context(), "request", "route", orDefault(ri.route, r.Method+" (unmatched)"),
+				"status", w.status, "duration", time.Since(start).Round(time.Microsecond))
+		}()
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		if r.ContentLength > MaxBodyBytes {
+			h.writeError(w, r, ErrBodyTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// decodeJSON reads a JSON object into v. Unknown fields are ignored;
+// anything but one object is ErrInvalidBody, a body over the limit
+// ErrBodyTooLarge.
+func decodeJSON(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return ErrBodyTooLarge
+		}
+		return ErrInvalidBody
+	}
+	trimmed := strings.TrimLeft(string(body), " \t\r\n")
+	if !strings.HasPrefix(trimmed, "{") {
+		return ErrInvalidBody
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return ErrInvalidBody
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	httpauth.WriteJSON(w, status, v)
+}
+
+// userJSON is a user as the API shows it.
+type userJSON struct {
+	ID            string     `json:"id"`
+	Email         string     `json:"email"`
+	EmailVerified bool       `json:"emailVerified"`
+	Name          string     `json:"name,omitempty"`
+	CreatedAt     *time.Time `json:"createdAt,omitempty"`
+}
+
+// sessionJSON is a session as the API shows it: its id (a digest of the
+// token, safe to show) and expiries, never its token.
+type sessionJSON struct {
+	ID            string    `json:"id"`
+	ActiveExpires time.Time `json:"activeExpires"`
+	IdleExpires   time.Time `json:"idleExpires"`
+	Fresh         bool      `json:"fresh"`
+	// Current marks the session of the request, in lists.
+	Current *bool `json:"current,omitempty"`
+}
+
+// authJSON answers a sign-in. Token is the session token, sent only to
+// clients that are not browsers (no Origin header): they use it as a
+// bearer token. Browsers get the HttpOnly cookie alone, so a script on the
+// page can never read the token.
+type authJSON struct {
+	User    userJSON    `json:"user"`
+	Session sessionJSON `json:"session"`
+	Token   string      `json:"token,omitempty"`
+}
+
+func toUserJSON(u latch.User) userJSON {
+	out := userJSON{
+		ID: u.ID, Email: u.Attributes.String(attrEmail),
+		EmailVerified: u.Attributes.Bool(attrEmailVerified), Name: u.Attributes.String(attrName),
+	}
+	if t := u.Attributes.Time(attrCreatedAt); !t.IsZero() {
+		out.CreatedAt = &t
+	}
+	return out
+}
+
+func toSessionJSON(s latch.Session) sessionJSON {
+	return sessionJSON{ID: s.ID, ActiveExpires: s.ActiveExpires, IdleExpires: s.IdleExpires, Fresh: s.Fresh}
+}
+
+func authBody(r *http.Request, s latch.Session) authJSON {
+	out := authJSON{User: toUserJSON(s.User), Session: toSessionJSON(s)}
+	if r.Header.Get("Origin") == "" {
+		out.Token = s.Token
+	}
+	return out
+}
+
+// The user attributes authapi reads and writes.
+const (
+	attrEmail         = "email"
+	attrEmailVerified = "email_verified"
+	attrName          = "name"
+	attrCreatedAt     = "created_at"
+)
+
+// emailProvider is the key provider of email-and-password keys.
+const emailProvider = "email"

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch/password/pwned"
+)
+
+// options are latchd's settings. Each has a flag and an environment twin
+// (LATCH_ + the flag's name in upper case with '_' for '-'); a flag given
+// on the command line wins over the environment, which wins over the
+// default.
+type options struct {
+	addr            string
+	databaseURL     string
+	redisURL        string
+	redisPrefix     string
+	smtpURL         string
+	mailFrom        string
+	appName         string
+	baseURL         string
+	env             string
+	schema          string
+	migrate         string
+	allowedOrigins  string
+	trustProxy      bool
+	logFormat       string
+	logLevel        string
+	shutdownTimeout time.Duration
+	purgeInterval   time.Duration
+	pwnedURL        string
+	sessionMaxLife  time.Duration
+	debugAddr       string
+	// getenv reads the settings that have no flag (the OAuth providers).
+	getenv func(string) string
+}
+
+// setting describes one option for the flag set and for --help.
+type setting struct {
+	name, usage string
+	str         *string
+	dur         *time.Duration
+	boolean     *bool
+	def         string
+}
+
+func (o *options) settings() []setting {
+	return []setting{
+		{name: "addr", usage: "address to listen on", str: &o.addr, def: ":8080"},
+		{name: "database-url", usage: "users, keys, sessions and tokens: sqlite:PATH, postgres://…, mysql://…", str: &o.databaseURL, def: "sqlite:./latch.db"},
+		{name: "redis-url", usage: "keep sessions, tokens and throttling in Redis (redis://…); users and keys stay in the database", str: &o.redisURL},
+		{name: "redis-prefix", usage: "prefix of every Redis key latchd writes", str: &o.redisPrefix, def: "latch:"},
+		{name: "smtp-url", usage: "send mail by SMTP (smtp://user:pass@host:587, smtps://…); unset: the dev outbox", str: &o.smtpURL},
+		{name: "mail-from", usage: "From address of the mail sent", str: &o.mailFrom, def: "Latch <no-reply@localhost>"},
+		{name: "app-name", usage: "name of the service in mail", str: &o.appName, def: "Latch"},
+		{name: "base-url", usage: "public URL of this server, for links in mail (default http://localhost:PORT)", str: &o.baseURL},
+		{name: "env", usage: "dev (cookies without Secure, dev outbox) or prod", str: &o.env, def: "dev"},
+		{name: "schema", usage: "schema profile: empty for Latch's own, lucia2 for an existing Lucia v2 database", str: &o.schema},
+		{name: "migrate", usage: "apply migrations on start: auto (SQLite only), true or false", str: &o.migrate, def: "auto"},
+		{name: "allowed-origins", usage: "comma-separated origins besides this server's that may post with a session cookie", str: &o.allowedOrigins},
+		{name: "trust-proxy", usage: "behind a reverse proxy: take the client IP from the last X-Forwarded-For address, and check Origin against X-Forwarded-Host", boolean: &o.trustProxy, def: "false"},
+		{name: "log-format", usage: "text or json", str: &o.logFormat, def: "text"},
+		{name: "log-level", usage: "debug, info, warn or error", str: &o.logLevel, def: "info"},
+		{name: "shutdown-timeout", usage: "how long in-flight requests may run on after SIGTERM", dur: &o.shutdownTimeout, def: "30s"},
+		{name: "pwned-url", usage: "refuse new passwords found in data breaches, asking this Pwned Passwords range API (only 5 hex characters of the SHA-1 leave); auto: " + pwned.DefaultURL + " in prod, off in dev; off: no check", str: &o.pwnedURL, def: "auto"},
+		{name: "session-max-lifetime", usage: "absolute session timeout: a session ends this long after sign-in however much it is used (0: never; with --schema lucia2 only if user_session has a latch_created_at column)", dur: &o.sessionMaxLife, def: "720h"},
+		{name: "purge-interval", usage: "how often expired sessions and tokens are deleted (0: never)", dur: &o.purgeInterval, def: "1h"},
+		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
+	}
+}
+
+// envName is the environment twin of a flag.
+func envName(flagName string) string {
+	return "LATCH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// newFlagSet returns a flag set with every option, defaults taken from the
+// environment. Extra flags of a subcommand are added by the caller.
+func newFlagSet(name string, o *options, getenv func(string) string, out io.Writer) (*flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	o.getenv = getenv
+	for _, s := range o.settings() {
+		def := s.def
+		if v := getenv(envName(s.name)); v != "" {
+			def = v
+		}
+		usage := fmt.Sprintf("%s (env %s)", s.usage, envName(s.name))
+		switch {
+		case s.str != nil:
+			fs.StringVar(s.str, s.name, def, usage)
+		case s.dur != nil:
+			d, err := time.ParseDuration(def)
+			if err != nil {
+				return nil, fmt.Errorf("%s=%q: %v", envName(s.name), def, err)
+			}
+			fs.DurationVar(s.dur, s.name, d, usage)
+		case s.boolean != nil:
+			b, err := strconv.ParseBool(def)
+			if err != nil {
+				return nil, fmt.Errorf("%s=%q: want true or false", envName(s.name), def)
+			}
+			fs.BoolVar(s.boolean, s.name, b, usage)
+		}
+	}
+	return fs, nil
+}
+
+// migrateOnStart decides the --migrate setting for the database.
+func (o *options) migrateOnStart(isSQLite bool) (bool, error) {
+	if o.migrate == "auto" {
+		return isSQLite, nil
+	}
+	b, err := strconv.ParseBool(o.migrate)
+	if err != nil {
+		return false, fmt.Errorf("--migrate %q: want auto, true or false", o.migrate)
+	}
+	return b, nil
+}
+
+func (o *options) validate() error {
+	switch o.env {
+	case "dev", "prod":
+	default:
+		return fmt.Errorf("--env %q: want dev or prod", o.env)
+	}
+	switch o.schema {
+	case "", "lucia2":
+	default:
+		return fmt.Errorf("--schema %q: want empty or lucia2", o.schema)
+	}
+	switch o.logFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format %q: want text or json", o.logFormat)
+	}
+	if o.env == "prod" && o.smtpURL == "" {
+		return fmt.Errorf("--env prod needs --smtp-url (LATCH_SMTP_URL): the dev outbox is for dev only")
+	}
+	if _, err := o.breachChecker(); err != nil {
+		return err
+	}
+	if o.debugAddr != "" {
+		if err := checkDebugAddr(o.debugAddr); err != nil {
+			return err
+		}
+	}
+	if o.shutdownTimeout < 0 || o.purgeInterval < 0 || o.sessionMaxLife < 0 {
+		return fmt.Errorf("--shutdown-timeout, --purge-interval and --session-max-lifetime must not be negative")
+	}
+	return nil
+}
+
+// breachChecker is the --pwned-url setting's checker, nil when off.
+func (o *options) breachChecker() (*pwned.Checker, error) {
+	u := o.pwnedURL
+	if u == "auto" {
+		u = "off"
+		if o.env == "prod" {
+			u = pwned.DefaultURL
+		}
+	}
+	if u == "off" || u == "" {
+		return nil, nil
+	}
+	c, err := pwned.New(u, pwned.Options{UserAgent: "latchd"})
+	if err != nil {
+		return nil, fmt.Errorf("--pwned-url: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,148 @@
+// Command latchd is Latch's server: the JSON API under /api/auth, the HTML
+// pages and, in dev, a mail outbox.
+//
+//	latchd [serve] [flags]          serve (the default command)
+//	latchd migrate [flags]          create or update the database tables
+//	latchd user create --email E    create a user (password from --password or stdin)
+//	latchd tokens purge [flags]     delete expired sessions and tokens
+//
+// With nothing configured it serves on :8080 with ./latch.db (SQLite,
+// migrated on start) and the dev outbox. Every flag has a LATCH_*
+// environment twin; latchd --help lists them.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run executes one latchd command line and returns the exit code: 0 for
+// success, 1 for a failure, 2 for a usage error. ctx ends on SIGTERM.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+		if cmd == "user" || cmd == "tokens" {
+			if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+				fmt.Fprintf(stderr, "latchd %s: missing subcommand; run latchd --help for the commands\n", cmd)
+				return 2
+			}
+			cmd, args = cmd+" "+args[0], args[1:]
+		}
+	}
+	var o options
+	fs, err := newFlagSet("latchd "+cmd, &o, getenv, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "latchd:", err)
+		return 2
+	}
+	var email, password string
+	var passwordStdin, verified bool
+	switch cmd {
+	case "serve", "migrate", "tokens purge":
+	case "user create":
+		fs.StringVar(&email, "email", "", "email address of the new user (required)")
+		fs.StringVar(&password, "password", "", "password of the new user; without it, the first line of stdin")
+		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
+		fs.BoolVar(&verified, "verified", false, "mark the email address verified")
+	case "help":
+		usage(stdout, fs)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "latchd: unknown command %q\n\n", cmd)
+		usage(stderr, fs)
+		return 2
+	}
+	fs.Usage = func() {} // the flag package prints the error; help is ours
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout, fs)
+			return 0
+		}
+		fmt.Fprintln(stderr, "run latchd --help for the commands and flags")
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "latchd %s: unexpected arguments %q\n", cmd, fs.Args())
+		return 2
+	}
+	if err := o.validate(); err != nil {
+		fmt.Fprintln(stderr, "latchd:", err)
+		return 2
+	}
+	log := newLogger(&o, stderr)
+	switch cmd {
+	case "serve":
+		err = serve(ctx, &o, log, stdout)
+	case "migrate":
+		err = migrate(ctx, &o, log, stdout)
+	case "tokens purge":
+		err = purge(ctx, &o, log, stdout)
+	case "user create":
+		if password == "" || passwordStdin {
+			if password, err = readPassword(stdin); err != nil {
+				break
+			}
+		}
+		err = createUser(ctx, &o, log, stdout, email, password, verified)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "latchd:", err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, `latchd: Latch's authentication server.
+
+Usage:
+  latchd [serve] [flags]            serve the API and the pages (default)
+  latchd migrate [flags]            create or update the database tables
+  latchd user create --email E [--password P | --password-stdin] [--verified] [flags]
+                                    create a user; without --password, the
+                                    password is the first line of stdin
+  latchd tokens purge [flags]       delete expired sessions and tokens
+
+Flags (each has the environment twin shown; a flag wins over it):
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, oauthUsage())
+}
+
+// readPassword reads the first line of r, without its line ending.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", fmt.Errorf("reading the password from stdin: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func newLogger(o *options, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	if o.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, ho))
+	}
+	return slog.New(slog.NewTextHandler(w, ho))
+}

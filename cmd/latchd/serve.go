@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/authapi"
+	"github.com/latchauth/latch/httpauth"
+	"github.com/latchauth/latch/mail"
+	"github.com/latchauth/latch/oauth"
+	"github.com/latchauth/latch/throttle"
+	"github.com/latchauth/latch/token"
+)
+
+// serve runs the server until ctx ends (SIGTERM), then lets in-flight
+// requests finish and queued mail go out.
+func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) error {
+	providers, err := oauthProviders(o.getenv)
+	if err != nil {
+		return err
+	}
+	b, err := openBackend(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if m, err := o.migrateOnStart(b.isSQLite); err != nil {
+		return err
+	} else if m {
+		if err := b.migrate(ctx); err != nil {
+			return fmt.Errorf("migrating: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	base := o.baseURL
+	if base == "" {
+		base = localURL(ln.Addr())
+	}
+	dev := o.env == "dev"
+	var (
+		mailer mail.Mailer
+		outbox *mail.Outbox
+	)
+	if o.smtpURL != "" {
+		if mailer, err = mail.NewSMTP(o.smtpURL, o.mailFrom); err != nil {
+			ln.Close()
+			return fmt.Errorf("--smtp-url: %w", err)
+		}
+	} else {
+		// The outbox logs who got which mail, never its body.
+		outbox = &mail.Outbox{Logger: log}
+		mailer = outbox
+	}
+	var origins []string
+	for _, s := range strings.Split(o.allowedOrigins, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			origins = append(origins, s)
+		}
+	}
+	sessions, err := httpauth.New(b.auth, httpauth.Options{AllowedOrigins: origins, TrustForwardedHost: o.trustProxy, Logger: log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// Throttle counts live with the sessions when those are in Redis, so
+	// that every instance sees every failure.
+	var throttles throttle.Store
+	if ts, ok := any(b.redis).(throttle.Store); ok && b.redis != nil {
+		throttles = ts
+	} else if b.redis != nil {
+		log.Warn("the Redis store cannot keep throttle counts: each instance throttles on its own")
+	}
+	cfg := authapi.Config{
+		Auth: b.auth, Sessions: sessions, BaseURL: base, Dev: dev, Logger: log,
+		Mailer: mailer, Outbox: outbox, MailTemplates: mail.Templates{AppName: o.appName},
+		ThrottleStore: throttles,
+	}
+	if o.trustProxy {
+		cfg.ClientIP = forwardedFor
+	}
+	if c, _ := o.breachChecker(); c != nil { // validated with the options
+		cfg.BreachedPasswords = c
+		log.Info("breached-password check", "url", o.pwnedURL)
+	}
+	if len(providers) > 0 {
+		if cfg.OAuth, err = oauth.New(oauth.Config{BaseURL: base, Providers: providers, Secure: o.env == "prod"}); err != nil {
+			ln.Close()
+			return err
+		}
+		ids := make([]string, len(providers))
+		for i, p := range providers {
+			ids[i] = p.ID
+		}
+		log.Info("oauth sign-in", "providers", strings.Join(ids, ","))
+	}
+	h, err := authapi.New(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if o.debugAddr != "" {
+		u, stop, err := startDebug(o.debugAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+		log.Info("debug listener", "url", u)
+		fmt.Fprintf(stdout, "Debug variables: %s\n", u)
+	}
+	if o.purgeInterval > 0 {
+		go purgeLoop(ctx, b.auth, log, o.purgeInterval)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("latchd listening", "url", base, "addr", ln.Addr().String(), "env", o.env, "database", dbKind(o.databaseURL))
+	fmt.Fprintf(stdout, "Latch is running at %s\n", base)
+	if dev {
+		fmt.Fprintf(stdout, "Dev mail outbox: %s/dev/outbox\n", base)
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("latchd shutting down", "timeout", o.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if cerr := h.Close(sctx); cerr != nil && err == nil {
+		err = fmt.Errorf("sending queued mail: %w", cerr)
+	}
+	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	log.Info("latchd stopped")
+	return nil
+}
+
+// forwardedFor returns the client IP a reverse proxy reports: the last
+// address of the last X-Forwarded-For header, the one the proxy itself
+// added (earlier ones come from the client and prove nothing).
+func forwardedFor(r *http.Request) string {
+	if vals := r.Header.Values("X-Forwarded-For"); len(vals) > 0 {
+		last := vals[len(vals)-1]
+		if i := strings.LastIndexByte(last, ','); i >= 0 {
+			last = last[i+1:]
+		}
+		if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
+			return ip.String()
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// localURL is the URL of a listening address for a browser on this machine.
+func localURL(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return "http://" + a.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}
+
+func dbKind(u string) string {
+	if i := strings.IndexByte(u, ':'); i > 0 {
+		return u[:i]
+	}
+	return "?"
+}
+
+// purgeLoop deletes expired sessions and tokens every interval.
+func purgeLoop(ctx context.Context, a *latch.Auth, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s, tk, err := purgeExpired(ctx, a)
+			if err != nil {
+				log.Warn("purging expired sessions and tokens failed", "err", err)
+				continue
+			}
+			log.Info("purged expired sessions and tokens", "sessions", s, "tokens", tk)
+		}
+	}
+}
+
+func purgeExpired(ctx context.Context, a *latch.Auth) (sessions, tokens int64, err error) {
+	if sessions, err = a.DeleteExpiredSessions(ctx); err != nil {
+		return 0, 0, err
+	}
+	if tokens, err = token.DeleteExpired(ctx, a); err != nil {
+		return sessions, 0, err
+	}
+	return sessions, tokens, nil
+}
+
+// migrate applies the migrations.
+func migrate(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) error {
+	b, err := openBackend(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if err := b.migrate(ctx); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	fmt.Fprintln(stdout, "migrated", dbKind(o.databaseURL), "database")
+	return nil
+}
+
+// purge deletes expired sessions and tokens once.
+func purge(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) error {
+	b, err := openBackend(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	s, t, err := purgeExpired(ctx, b.auth)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted %d expired sessions and %d expired tokens\n", s, t)
+	return nil
+}
+
+// createUser makes a user with an email key, as sign-up does.
+func createUser(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, email, password string, verified bool) error {
+	if email == "" {
+		return errors.New("user create: --email is required")
+	}
+	b, err := openBackend(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	u, err := authapi.CreateUser(ctx, b.auth, authapi.NewUser{Email: email, Password: password, Verified: verified})
+	if err != nil {
+		return fmt.Errorf("user create: %w", err)
+	}
+	fmt.Fprintf(stdout, "created user %s <%s>\n", u.ID, u.Attributes.String("email"))
+	return nil
+}
