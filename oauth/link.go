@@ -1,0 +1,185 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/latchauth/latch"
+)
+
+// EmailProviderID is the provider id of email-and-password keys
+// ("email:<address>"), the keys accounts are linked through.
+const EmailProviderID = "email"
+
+// The user attributes FindOrCreateUser writes.
+const (
+	AttrEmail         = "email"
+	AttrEmailVerified = "email_verified"
+	AttrName          = "name"
+)
+
+// LinkOptions adjust FindOrCreateUser.
+type LinkOptions struct {
+	// NormalizeEmail turns an address into the form email keys use; an
+	// error means the address is not used at all. Default: trimmed and
+	// lowercased.
+	NormalizeEmail func(string) (string, error)
+	// Attributes, when set, adds attributes to a new user (created_at,
+	// say) besides email, email_verified and name.
+	Attributes func(ProviderUser) latch.Attributes
+}
+
+// Linked tells how FindOrCreateUser found the user.
+type Linked int
+
+const (
+	// Existing: the provider key was known.
+	Existing Linked = iota
+	// LinkedByEmail: the provider key was added to the user of the
+	// verified address's email key.
+	LinkedByEmail
+	// Created: a new user was made with the provider key.
+	Created
+)
+
+// Account is the Latch user for a provider user.
+type Account struct {
+	User latch.User
+	Key  latch.Key
+	How  Linked
+}
+
+// FindOrCreateUser returns the Latch user for a user of the provider:
+//
+//  1. the user of the key "providerID:<provider user id>", when it exists;
+//  2. else, when the provider says the address is verified and an email
+//     key "email:<address>" exists, that key's user, to which the provider
+//     key is added (auth.CreateKey);
+//  3. else a new user with the provider key, made in one call
+//     (auth.CreateUser), with the attributes email, email_verified and name.
+//
+// An address the provider has not verified never links accounts: a new
+// user is made instead, with email_verified false.
+//
+// Linking to a user whose own address is not verified yet guards against
+// account pre-hijacking (someone who signed up first with another's
+// address and a password of theirs): the email key's password is removed
+// and the user's sessions are ended before the provider key is added, and
+// the address is marked verified. The owner can set a password again by
+// password reset.
+func FindOrCreateUser(ctx context.Context, auth *latch.Auth, providerID string, pu ProviderUser, opts LinkOptions) (Account, error) {
+	if key, err := auth.GetKey(ctx, providerID, pu.ID); err == nil {
+		return accountOf(ctx, auth, key, Existing)
+	} else if !errors.Is(err, latch.ErrInvalidKeyID) {
+		return Account{}, fmt.Errorf("oauth: find user: %w", err)
+	}
+	normalize := opts.NormalizeEmail
+	if normalize == nil {
+		normalize = func(s string) (string, error) { return strings.ToLower(strings.TrimSpace(s)), nil }
+	}
+	email := ""
+	if pu.Email != "" {
+		if e, err := normalize(pu.Email); err == nil {
+			email = e
+		}
+	}
+	verified := pu.EmailVerified && email != ""
+	if verified {
+		acc, ok, err := linkByEmail(ctx, auth, providerID, pu.ID, email)
+		if ok || err != nil {
+			return acc, err
+		}
+	}
+	attrs := latch.Attributes{AttrEmailVerified: verified}
+	if email != "" {
+		attrs[AttrEmail] = email
+	}
+	if pu.Name != "" {
+		attrs[AttrName] = pu.Name
+	}
+	if opts.Attributes != nil {
+		for k, v := range opts.Attributes(pu) {
+			if _, set := attrs[k]; !set {
+				attrs[k] = v
+			}
+		}
+	}
+	u, err := auth.CreateUser(ctx, latch.CreateUserOptions{
+		Key:        &latch.KeyOptions{ProviderID: providerID, ProviderUserID: pu.ID},
+		Attributes: attrs,
+	})
+	if errors.Is(err, latch.ErrDuplicateKeyID) {
+		// The same user signed in twice at once: the other call made it.
+		key, kerr := auth.GetKey(ctx, providerID, pu.ID)
+		if kerr != nil {
+			return Account{}, fmt.Errorf("oauth: create user: %w", err)
+		}
+		return accountOf(ctx, auth, key, Existing)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("oauth: create user: %w", err)
+	}
+	return Account{User: u, Key: latch.Key{ProviderID: providerID, ProviderUserID: pu.ID, UserID: u.ID}, How: Created}, nil
+}
+
+// linkByEmail adds the provider key to the user of the email key; ok is
+// false when there is no such key.
+func linkByEmail(ctx context.Context, auth *latch.Auth, providerID, providerUserID, email string) (Account, bool, error) {
+	emailKey, err := auth.GetKey(ctx, EmailProviderID, email)
+	if errors.Is(err, latch.ErrInvalidKeyID) {
+		return Account{}, false, nil
+	}
+	if err != nil {
+		return Account{}, false, fmt.Errorf("oauth: find user by email: %w", err)
+	}
+	var acc Account
+	err = auth.InTx(ctx, func(ctx context.Context) error {
+		u, err := auth.GetUser(ctx, emailKey.UserID)
+		if err != nil {
+			return err
+		}
+		if !u.Attributes.Bool(AttrEmailVerified) {
+			// Whoever set this password never proved the address: the
+			// provider's user, who did, gets the account without it.
+			if emailKey.PasswordDefined {
+				if _, err := auth.UpdateKeyPassword(ctx, EmailProviderID, email, nil); err != nil {
+					return err
+				}
+			}
+			if err := auth.InvalidateAllUserSessions(ctx, u.ID); err != nil {
+				return err
+			}
+			if u, err = auth.UpdateUserAttributes(ctx, u.ID, latch.Attributes{AttrEmailVerified: true}); err != nil {
+				return err
+			}
+		}
+		key, err := auth.CreateKey(ctx, u.ID, latch.KeyOptions{ProviderID: providerID, ProviderUserID: providerUserID})
+		if err != nil {
+			return err
+		}
+		acc = Account{User: u, Key: key, How: LinkedByEmail}
+		return nil
+	})
+	if errors.Is(err, latch.ErrDuplicateKeyID) {
+		key, kerr := auth.GetKey(ctx, providerID, providerUserID)
+		if kerr != nil {
+			return Account{}, false, fmt.Errorf("oauth: link user: %w", err)
+		}
+		acc, err := accountOf(ctx, auth, key, Existing)
+		return acc, true, err
+	}
+	if err != nil {
+		return Account{}, false, fmt.Errorf("oauth: link user: %w", err)
+	}
+	return acc, true, nil
+}
+
+func accountOf(ctx context.Context, auth *latch.Auth, key latch.Key, how Linked) (Account, error) {
+	u, err := auth.GetUser(ctx, key.UserID)
+	if err != nil {
+		return Account{}, fmt.Errorf("oauth: find user: %w", err)
+	}
+	return Account{User: u, Key: key, How: how}, nil
+}

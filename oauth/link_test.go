@@ -1,0 +1,182 @@
+package oauth_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/oauth"
+	"github.com/latchauth/latch/store/memory"
+	"github.com/latchauth/latch/store/sqlite"
+)
+
+func forEachAuth(t *testing.T, fn func(t *testing.T, a *latch.Auth)) {
+	for name, open := range map[string]func(t *testing.T) latch.Store{
+		"memory": func(*testing.T) latch.Store { return memory.New() },
+		"sqlite": func(t *testing.T) latch.Store {
+			s, err := sqlite.Open(filepath.Join(t.TempDir(), "latch.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			if err := s.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a, err := latch.New(latch.Config{Store: open(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn(t, a)
+		})
+	}
+}
+
+// emailUser makes a user with an email key and password, as sign-up does.
+func emailUser(t *testing.T, a *latch.Auth, email string, verified bool) latch.User {
+	t.Helper()
+	pw := "correct horse battery"
+	u, err := a.CreateUser(context.Background(), latch.CreateUserOptions{
+		Key:        &latch.KeyOptions{ProviderID: "email", ProviderUserID: email, Password: &pw},
+		Attributes: latch.Attributes{"email": email, "email_verified": verified},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestFindOrCreateUser(t *testing.T) {
+	ctx := context.Background()
+	forEachAuth(t, func(t *testing.T, a *latch.Auth) {
+		t.Run("new, then existing", func(t *testing.T) {
+			pu := oauth.ProviderUser{ID: "gh-1", Email: "Neo@Example.COM", EmailVerified: true, Name: "Neo"}
+			acc, err := oauth.FindOrCreateUser(ctx, a, "github", pu, oauth.LinkOptions{
+				Attributes: func(oauth.ProviderUser) latch.Attributes {
+					return latch.Attributes{"plan": "free", "email": "ignored@example.com"}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := acc.User.Attributes
+			if acc.How != oauth.Created || at.String("email") != "neo@example.com" || !at.Bool("email_verified") ||
+				at.String("name") != "Neo" || at.String("plan") != "free" {
+				t.Errorf("created %+v", acc)
+			}
+			if k, err := a.GetKey(ctx, "github", "gh-1"); err != nil || k.UserID != acc.User.ID || k.PasswordDefined {
+				t.Errorf("key %+v, %v", k, err)
+			}
+			again, err := oauth.FindOrCreateUser(ctx, a, "github", pu, oauth.LinkOptions{})
+			if err != nil || again.How != oauth.Existing || again.User.ID != acc.User.ID {
+				t.Errorf("second sign-in: %+v, %v", again, err)
+			}
+			// No email key was made: the address is the user's attribute only.
+			if _, err := a.GetKey(ctx, "email", "neo@example.com"); !errors.Is(err, latch.ErrInvalidKeyID) {
+				t.Errorf("an email key exists: %v", err)
+			}
+		})
+
+		t.Run("links by verified email", func(t *testing.T) {
+			u := emailUser(t, a, "trinity@example.com", true)
+			s, err := a.CreateSession(ctx, latch.CreateSessionOptions{UserID: u.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			acc, err := oauth.FindOrCreateUser(ctx, a, "google", oauth.ProviderUser{ID: "g-1", Email: "TRINITY@example.com", EmailVerified: true}, oauth.LinkOptions{})
+			if err != nil || acc.How != oauth.LinkedByEmail || acc.User.ID != u.ID || acc.Key.ID() != "google:g-1" {
+				t.Fatalf("link: %+v, %v", acc, err)
+			}
+			pw := "correct horse battery"
+			if _, err := a.UseKey(ctx, "email", "trinity@example.com", &pw); err != nil {
+				t.Errorf("the verified owner's password stopped working: %v", err)
+			}
+			if _, err := a.ValidateSession(ctx, s.Token); err != nil {
+				t.Errorf("the verified owner's session ended: %v", err)
+			}
+		})
+
+		t.Run("never links on an unverified email", func(t *testing.T) {
+			u := emailUser(t, a, "morpheus@example.com", true)
+			acc, err := oauth.FindOrCreateUser(ctx, a, "discord", oauth.ProviderUser{ID: "d-1", Email: "morpheus@example.com", EmailVerified: false}, oauth.LinkOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if acc.How != oauth.Created || acc.User.ID == u.ID || acc.User.Attributes.Bool("email_verified") {
+				t.Errorf("unverified address linked or marked verified: %+v", acc)
+			}
+			keys, _ := a.GetAllUserKeys(ctx, u.ID)
+			if len(keys) != 1 {
+				t.Errorf("the email user has %d keys, want 1", len(keys))
+			}
+		})
+
+		t.Run("pre-hijacked account", func(t *testing.T) {
+			// Someone signed up first with the victim's address and a
+			// password of theirs, never verified.
+			u := emailUser(t, a, "oracle@example.com", false)
+			s, err := a.CreateSession(ctx, latch.CreateSessionOptions{UserID: u.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			acc, err := oauth.FindOrCreateUser(ctx, a, "google", oauth.ProviderUser{ID: "g-2", Email: "oracle@example.com", EmailVerified: true}, oauth.LinkOptions{})
+			if err != nil || acc.How != oauth.LinkedByEmail || acc.User.ID != u.ID {
+				t.Fatalf("link: %+v, %v", acc, err)
+			}
+			pw := "correct horse battery"
+			if _, err := a.UseKey(ctx, "email", "oracle@example.com", &pw); !errors.Is(err, latch.ErrInvalidPassword) {
+				t.Errorf("the unproven password still works: %v", err)
+			}
+			if _, err := a.ValidateSession(ctx, s.Token); !errors.Is(err, latch.ErrInvalidSessionID) {
+				t.Errorf("the unproven session still works: %v", err)
+			}
+			if !acc.User.Attributes.Bool("email_verified") {
+				t.Error("the address is not marked verified")
+			}
+		})
+
+		t.Run("address the normalizer refuses", func(t *testing.T) {
+			acc, err := oauth.FindOrCreateUser(ctx, a, "github", oauth.ProviderUser{ID: "gh-odd", Email: "odd@@example", EmailVerified: true},
+				oauth.LinkOptions{NormalizeEmail: func(s string) (string, error) {
+					if strings.Count(s, "@") != 1 {
+						return "", errors.New("bad")
+					}
+					return s, nil
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if acc.User.Attributes.String("email") != "" || acc.User.Attributes.Bool("email_verified") {
+				t.Errorf("a refused address was kept: %+v", acc.User.Attributes)
+			}
+		})
+
+		t.Run("concurrent first sign-ins make one user", func(t *testing.T) {
+			var wg sync.WaitGroup
+			ids := make([]string, 8)
+			errs := make([]error, 8)
+			for i := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					acc, err := oauth.FindOrCreateUser(ctx, a, "gitlab", oauth.ProviderUser{ID: "gl-1", Email: "x@example.com"}, oauth.LinkOptions{})
+					ids[i], errs[i] = acc.User.ID, err
+				}()
+			}
+			wg.Wait()
+			for i := range ids {
+				if errs[i] != nil || ids[i] != ids[0] {
+					t.Fatalf("call %d: %q, %v (first %q)", i, ids[i], errs[i], ids[0])
+				}
+			}
+		})
+	})
+}
