@@ -136,3 +136,50 @@ func get(t *testing.T, c *http.Client, u string) string {
 	b, _ := io.ReadAll(res.Body)
 	return string(b)
 }
+
+// Every provider --help lists comes up from its environment variables, with
+// the id its callback path uses, and with the client id and secret given.
+func TestOAuthEveryProviderFromEnv(t *testing.T) {
+	extras := map[string]map[string]string{
+		"MICROSOFT": {"_TENANT": "contoso.example"},
+		"APPLE":     {}, // a client secret given directly
+		"AUTH0":     {"_DOMAIN": "acme.eu.auth0.com"},
+		"COGNITO":   {"_REGION": "eu-west-1", "_USER_POOL_ID": "eu-west-1_abc"},
+		"KEYCLOAK":  {"_URL": "https://id.example.com", "_REALM": "acme"},
+	}
+	env := map[string]string{}
+	for _, ep := range envProviders {
+		prefix := "LATCH_OAUTH_" + ep.name
+		env[prefix+"_CLIENT_ID"] = "id-" + ep.name
+		if !ep.public || ep.name == "APPLE" {
+			env[prefix+"_CLIENT_SECRET"] = "secret-" + ep.name
+		}
+		for k, v := range extras[ep.name] {
+			env[prefix+k] = v
+		}
+	}
+	ps, err := oauthProviders(envOf(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != len(envProviders) || len(ps) != 27 {
+		t.Fatalf("%d providers from the environment, want all %d (27)", len(ps), len(envProviders))
+	}
+	seen := map[string]bool{}
+	for i, p := range ps {
+		name := envProviders[i].name
+		if p.ID == "" || p.ID != strings.ToLower(p.ID) || strings.ContainsAny(p.ID, "/:?#") || seen[p.ID] {
+			t.Errorf("%s: id %q is not a unique lower-case path segment", name, p.ID)
+		}
+		seen[p.ID] = true
+		if p.ClientID != "id-"+name {
+			t.Errorf("%s: client id %q", name, p.ClientID)
+		}
+		if want := "secret-" + name; !envProviders[i].public && p.ClientSecret != want {
+			t.Errorf("%s: client secret not taken from the environment", name)
+		}
+		if p.Name == "" {
+			t.Errorf("%s: no display name for its button", name)
+		}
+	}
+}
