@@ -74,6 +74,10 @@ type Config struct {
 	PasswordResets    *token.PasswordResets // ("password-reset"): 1 hour, 3 per user in 15 minutes
 	MagicLinks        *token.IDTokens       // ("magic-link"): 15 minutes
 	OneTimeTokens     *token.OneTimeTokens  // ("one-time-token"): 3 minutes
+	// CLICodes are the authorization codes of the sign-in of native and
+	// command-line apps (GET /cli/authorize, POST /api/auth/cli/token).
+	// Default "cli-authorization-code": 2 minutes.
+	CLICodes *token.AuthorizationCodes
 
 	// DisableClientOneTimeTokens refuses GET /api/auth/one-time-token/generate
 	// (403 FORBIDDEN): the server makes one-time tokens itself, with
@@ -126,6 +130,7 @@ type Handler struct {
 	resets     *token.PasswordResets
 	magic      *token.IDTokens
 	oneTime    *token.OneTimeTokens
+	cliCodes   *token.AuthorizationCodes
 	noClientOT bool
 	clientIP   func(*http.Request) string
 	oauth      *oauth.Client
@@ -150,7 +155,7 @@ func New(cfg Config) (*Handler, error) {
 		mailer: cfg.Mailer, mails: cfg.MailTemplates, outbox: cfg.Outbox, log: cfg.Logger,
 		emailLimit: cfg.EmailThrottle, ipLimit: cfg.IPThrottle, mailLimit: cfg.MailThrottle,
 		codes: cfg.VerificationCodes, links: cfg.VerificationLinks, resets: cfg.PasswordResets,
-		magic: cfg.MagicLinks, oneTime: cfg.OneTimeTokens, noClientOT: cfg.DisableClientOneTimeTokens,
+		magic: cfg.MagicLinks, oneTime: cfg.OneTimeTokens, cliCodes: cfg.CLICodes, noClientOT: cfg.DisableClientOneTimeTokens,
 		clientIP: cfg.ClientIP, oauth: cfg.OAuth, breached: cfg.BreachedPasswords,
 	}
 	if h.mails.BaseURL == "" {
@@ -239,6 +244,12 @@ func (h *Handler) defaultTokens() error {
 		h.oneTime, err = token.NewOneTimeTokens(h.auth, "one-time-token", token.OneTimeTokenOptions{ExpiresIn: 3 * time.Minute})
 		if err != nil {
 			return fmt.Errorf("authapi: one-time tokens: %w", err)
+		}
+	}
+	if h.cliCodes == nil {
+		h.cliCodes, err = token.NewAuthorizationCodes(h.auth, "cli-authorization-code", token.AuthorizationCodeOptions{})
+		if err != nil {
+			return fmt.Errorf("authapi: CLI authorization codes: %w", err)
 		}
 	}
 	return nil

@@ -87,6 +87,8 @@ var fuzzRoutes = []fuzzRoute{
 	{method: "PUT", path: "/api/auth/sign-in"},
 	{method: "PATCH", path: "/api/auth/sessions/{}"},
 	{method: "POST", path: "/api/auth/{}"},
+	{method: "POST", path: "/api/auth/cli/token"},
+	{method: "POST", path: "/api/auth/cli/token", form: true},
 }
 
 // fuzzRouteIndex returns the index of a route, for seeds.
@@ -363,6 +365,8 @@ func FuzzAPIBodies(f *testing.F) {
 		{r("GET", "/api/auth/magic-link/{}"), fuzzCookie, "MAGIC?callbackURL=https://evil.example", ``},
 		{r("GET", "/api/auth/one-time-token/generate"), fuzzBearer, "", ``},
 		{r("POST", "/api/auth/one-time-token/verify"), fuzzAnonymous, "", `{"token":"OTT"}`},
+		{r("POST", "/api/auth/cli/token"), fuzzAnonymous, "", `{"code":"` + strings.Repeat("c", 43) + `","code_verifier":"` + strings.Repeat("v", 43) + `","redirect_uri":"http://127.0.0.1:1/cb"}`},
+		{r("POST", "/api/auth/cli/token"), fuzzBearer, "", `{"code":1,"code_verifier":null}`},
 		{r("POST", "/api/auth/one-time-token/verify"), fuzzAnonymous, "", `{"token":"OTT "}`},
 		{r("POST", "/api/auth/one-time-token/verify"), fuzzAnonymous, "", `{"token":1}`},
 		{r("POST", "/api/auth/one-time-token/verify"), fuzzAnonymous, "", `{"token":"` + strings.Repeat("t", 4096) + `"}`},

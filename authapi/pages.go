@@ -66,6 +66,7 @@ type pageData struct {
 	Sessions          []sessionView
 	Mails             []mailView
 	OAuth             []oauthButton // sign-in providers, on /sign-in
+	CLI               *cliRequest   // the app asking, on /cli/authorize
 }
 
 type sessionView struct {
@@ -83,6 +84,7 @@ type mailView struct {
 var flashes = map[string]string{
 	"welcome":          "Your account is made. We sent a code to your address to verify it.",
 	"signed-in":        "You are signed in.",
+	"cli-sign-in":      "Sign in to let the app on your computer sign in as you.",
 	"signed-out":       "You are signed out.",
 	"email-verified":   "Your email address is verified.",
 	"code-sent":        "We sent a new code to your address.",
@@ -116,6 +118,7 @@ var knownErrors = []*Error{
 	ErrForbidden, ErrNotFound, ErrSessionNotFound, ErrUserNotFound, ErrMethodNotAllowed, ErrUserExists,
 	ErrEmailVerified, ErrInvalidCode, ErrInvalidToken, ErrExpiredToken, ErrTooManyAttempts,
 	ErrTooManyRequests, ErrUnavailable, ErrInternal,
+	ErrInvalidGrant, ErrInvalidCLIRequest,
 	ErrUnknownProvider, ErrInvalidState, ErrOAuthDenied, ErrOAuthExchange, ErrInvalidIDToken, ErrOAuthProvider,
 }
 
@@ -140,6 +143,8 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("GET /magic-link", h.formPage("magic-link", "Sign in with a link"))
 	p("POST /magic-link", h.magicLinkRequestPage)
 	p("GET /account", h.accountPage)
+	p("GET /cli/authorize", h.cliAuthorizePage)
+	p("POST /cli/authorize", h.cliAuthorizePost)
 	p("POST /account/sessions/revoke-others", h.revokeOthersPage)
 	p("POST /account/sessions/{id}/revoke", h.revokeSessionPage)
 	if h.outbox != nil {

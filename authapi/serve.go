@@ -75,6 +75,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/magic-link/{token}", methods{"GET": h.useMagicLink})
 	a("/api/auth/one-time-token/generate", methods{"GET": h.generateOneTimeToken})
 	a("/api/auth/one-time-token/verify", methods{"POST": h.verifyOneTimeToken})
+	a("/api/auth/cli/token", methods{"POST": h.cliToken})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)
 	}
