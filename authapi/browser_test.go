@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -295,5 +297,53 @@ func TestBrowserOAuthButtons(t *testing.T) {
 		if gapX < 6 && gapY < 6 {
 			t.Errorf("buttons %d and %d touch or overlap: %+v, %+v", i-1, i, a, c)
 		}
+	}
+}
+
+// TestBrowserCLISignIn: a command-line app's sign-in in Chromium. The app
+// (a loopback listener here) sends the person to /cli/authorize; they sign
+// in on the page it redirects to, come back, click Allow, and Chromium
+// follows the redirect to the app's loopback address with the code, which
+// the page's Content-Security-Policy (form-action) must allow.
+func TestBrowserCLISignIn(t *testing.T) {
+	e := newEnv(t, memory.New(), nil)
+	e.signUp("cli-browser@example.com", "correct horse battery")
+	codes := make(chan url.Values, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case codes <- r.URL.Query():
+		default:
+		}
+		fmt.Fprint(w, "<!doctype html><title>app</title><p>You can close this tab.</p>")
+	}))
+	defer app.Close()
+	verifier := strings.Repeat("q", 43)
+	redirect := app.URL + "/callback"
+	p := cliParams(redirect, verifier)
+
+	b := newBrowser(t, e.srv.URL)
+	b.open("/cli/authorize?" + p.Encode())
+	b.waitPath("/sign-in")
+	b.fill(`form[action="/sign-in"]`, map[string]string{"email": "cli-browser@example.com", "password": "correct horse battery"})
+	b.submit(`form[action="/sign-in"] button`, "/cli/authorize")
+	b.screenshot("cli-authorize")
+	if got := b.text(".app-name strong"); got != "Test <b>CLI</b>" {
+		t.Errorf("app name shown as %q", got)
+	}
+	b.run("allow", chromedp.Click(chromedp.CSS(`button[value="allow"]`), chromedp.NodeVisible))
+	var q url.Values
+	select {
+	case q = <-codes:
+	case <-time.After(15 * time.Second):
+		loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+		t.Fatalf("the app got no redirect; the browser is at %s", loc)
+	}
+	if q.Get("state") != "st4te-xyz" || q.Get("code") == "" {
+		t.Fatalf("the app got %v", q)
+	}
+	r := e.api().do("POST", "/api/auth/cli/token", map[string]string{"code": q.Get("code"), "code_verifier": verifier, "redirect_uri": redirect})
+	r.want(t, http.StatusOK, "")
+	if r.str("user", "email") != "cli-browser@example.com" || r.str("token") == "" {
+		t.Errorf("exchange: %s", r.raw)
 	}
 }
