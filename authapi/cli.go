@@ -174,12 +174,8 @@ type cliTokenRequest struct {
 func (h *Handler) cliToken(w http.ResponseWriter, r *http.Request) error {
 	var req cliTokenRequest
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		if err := r.ParseForm(); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return ErrBodyTooLarge
-			}
-			return ErrInvalidBody
+		if err := parseForm(r); err != nil {
+			return err
 		}
 		req = cliTokenRequest{Code: r.PostForm.Get("code"), CodeVerifier: r.PostForm.Get("code_verifier"), RedirectURI: r.PostForm.Get("redirect_uri")}
 	} else if err := decodeJSON(r, &req); err != nil {

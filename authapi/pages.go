@@ -174,13 +174,8 @@ func (h *Handler) page(fn func(http.ResponseWriter, *http.Request) error) http.H
 				h.renderError(w, r, ErrInvalidOrigin)
 				return
 			}
-			if err := r.ParseForm(); err != nil {
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
-					h.renderError(w, r, ErrBodyTooLarge)
-				} else {
-					h.renderError(w, r, ErrInvalidBody)
-				}
+			if err := parseForm(r); err != nil {
+				h.renderError(w, r, err)
 				return
 			}
 		}

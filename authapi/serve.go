@@ -190,6 +190,19 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
+// parseForm parses a form body: a body over the limit is
+// ErrBodyTooLarge, a malformed one ErrInvalidBody.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return ErrBodyTooLarge
+		}
+		return ErrInvalidBody
+	}
+	return nil
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	httpauth.WriteJSON(w, status, v)
 }
