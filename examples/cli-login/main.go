@@ -116,7 +116,13 @@ func login(ctx context.Context, server, name string, open func(string) error, lo
 		}
 	})}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer func() {
+		// Shutdown, not Close: the browser's request that brought the
+		// answer gets its page before the listener goes.
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
 
 	authorize := base.JoinPath("/cli/authorize")
 	authorize.RawQuery = url.Values{

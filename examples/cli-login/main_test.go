@@ -85,8 +85,15 @@ func browser(t *testing.T, srv *httptest.Server, decision string) func(string) e
 		parsed, _ := url.Parse(u)
 		form := parsed.Query()
 		form.Set("decision", decision)
-		go func() { // the browser lands on the program's page
+		// The browser lands on the program's page, while login waits.
+		done := make(chan struct{})
+		t.Cleanup(func() { <-done })
+		go func() {
+			defer close(done)
 			if res := post("/cli/authorize", "application/x-www-form-urlencoded", form.Encode()); res != nil {
+				if res.StatusCode != 200 {
+					t.Errorf("the program's page answered %d", res.StatusCode)
+				}
 				res.Body.Close()
 			}
 		}()
