@@ -62,6 +62,7 @@ type env struct {
 
 	sql   sqlDirect    // nil for memory
 	redis *redisDirect // for the redis env
+	plain *plainMaps   // the memory env's limit in the growth rows
 
 	sqlitePath string // the SQLite file (sqlite env, or redis env's users)
 	pgURL      string // the PostgreSQL URL with search_path (postgres env, or redis env's users)

@@ -61,6 +61,7 @@ func (e *env) bulkLoad(ctx context.Context, from, to int, now time.Time) error {
 					break
 				}
 			}
+			e.plain.addSessions(chunk)
 		}
 		if err != nil {
 			return fmt.Errorf("loading sessions: %w", err)
@@ -88,6 +89,7 @@ func (e *env) bulkLoad(ctx context.Context, from, to int, now time.Time) error {
 					break
 				}
 			}
+			e.plain.addTokens(chunk)
 		}
 		if err != nil {
 			return fmt.Errorf("loading tokens: %w", err)
@@ -101,28 +103,47 @@ func (e *env) bulkLoad(ctx context.Context, from, to int, now time.Time) error {
 	return nil
 }
 
-// growthPoint measures validation and consumption with live rows [0, live):
+// growthPoint measures validation and consumption with live rows [0, live),
+// through Latch and, side by side, as the limit (the same commands sent
+// straight through the driver, or plain maps for the memory store):
 // validation of random live sessions, consumption of consume random tokens
-// not consumed before. Each rate is the median of cfg.rounds runs.
-func (e *env) growthPoint(ctx context.Context, cfg *config, live, consume int, consumed map[int]bool, rng *rand.Rand) (validate, take sample, reads [2]float64, err error) {
-	samples := make([]string, min(growthSamples, live))
+// not consumed before (as many again for the limit). Each rate is the
+// median of cfg.rounds runs; Latch and the limit take turns.
+func (e *env) growthPoint(ctx context.Context, cfg *config, live, consume int, consumed map[int]bool, rng *rand.Rand) (p growthMeasure, err error) {
+	samples := make([]int, min(growthSamples, live))
+	tokens, ids := make([]string, len(samples)), make([]string, len(samples))
 	for k := range samples {
-		samples[k] = growthSessionToken(rng.IntN(live))
+		samples[k] = rng.IntN(live)
+		tokens[k] = growthSessionToken(samples[k])
+		ids[k] = latch.HashToken(tokens[k])
 	}
-	values := make([]string, 0, consume)
-	for len(values) < consume && len(consumed) < live {
-		i := rng.IntN(live)
-		if consumed[i] {
-			continue
+	pick := func() []int {
+		out := make([]int, 0, consume)
+		for len(out) < consume && len(consumed) < live {
+			i := rng.IntN(live)
+			if consumed[i] {
+				continue
+			}
+			consumed[i] = true
+			out = append(out, i)
 		}
-		consumed[i] = true
-		values = append(values, growthTokenValue(i))
+		return out
 	}
+	values, limitValues := pick(), pick()
 	validateOp := func(ctx context.Context, i int) error {
-		_, err := e.auth.ValidateSession(ctx, samples[i%len(samples)])
+		_, err := e.auth.ValidateSession(ctx, tokens[i%len(tokens)])
 		return err
 	}
-	reads[0], reads[1] = -1, -1
+	takeOp := func(ctx context.Context, i int) error {
+		if i >= len(values) {
+			return errors.New("ran out of tokens")
+		}
+		_, err := e.ids.Validate(ctx, growthTokenValue(values[i]))
+		return err
+	}
+	limitValidate, limitTake := e.growthLimit(samples, ids, limitValues)
+
+	p.reads = [2]float64{-1, -1}
 	pr, _ := e.sql.(pageReader)
 	if e.redis != nil {
 		pr = nil // the sessions and tokens are in Redis
@@ -149,35 +170,92 @@ func (e *env) growthPoint(ctx context.Context, cfg *config, live, consume int, c
 		}
 		return nil
 	}
-	var rate float64
-	var calls int64
-	err = counted(func() (int64, error) {
-		var err error
-		rate, calls, err = medianOf(ctx, budget{d: cfg.duration, n: cfg.n, rounds: cfg.rounds, warmup: cfg.warmup}, validateOp)
-		return calls, err
-	}, &reads[0])
-	if err != nil {
-		return sample{}, sample{}, reads, fmt.Errorf("validate: %w", err)
+	// run measures Latch's op and the limit's side by side and returns
+	// their samples; reads are counted over both (the same lookups).
+	run := func(b budget, latchOp, limitOp op, reads *float64) (l, m sample, err error) {
+		err = counted(func() (int64, error) {
+			rates, calls, err := mediansOf(ctx, b, latchOp, limitOp)
+			if err != nil {
+				return 0, err
+			}
+			l, m = rateSample(rates[0], calls[0]), rateSample(rates[1], calls[1])
+			return calls[0] + calls[1], nil
+		}, reads)
+		return l, m, err
 	}
-	validate = rateSample(rate, calls)
-	takeOp := func(ctx context.Context, i int) error {
-		if i >= len(values) {
-			return errors.New("ran out of tokens")
-		}
-		_, err := e.ids.Validate(ctx, values[i])
-		return err
+	p.validate, p.limitValidate, err = run(budget{d: cfg.duration, n: cfg.n, rounds: cfg.rounds, warmup: cfg.warmup}, validateOp, limitValidate, &p.reads[0])
+	if err != nil {
+		return p, fmt.Errorf("validate: %w", err)
 	}
 	// No warm-up: every call consumes a token; validation warmed the store.
 	b := budget{d: cfg.duration, n: min(cfg.n, len(values)), rounds: cfg.rounds, maxOps: len(values), noWarmup: true}
-	err = counted(func() (int64, error) {
-		var err error
-		rate, calls, err = medianOf(ctx, b, takeOp)
-		return calls, err
-	}, &reads[1])
+	p.take, p.limitTake, err = run(b, takeOp, limitTake, &p.reads[1])
 	if err != nil {
-		return sample{}, sample{}, reads, fmt.Errorf("consume: %w", err)
+		return p, fmt.Errorf("consume: %w", err)
 	}
-	return validate, rateSample(rate, calls), reads, nil
+	return p, nil
+}
+
+// growthMeasure is what growthPoint measured at one size.
+type growthMeasure struct {
+	validate, take           sample
+	limitValidate, limitTake sample
+	// reads are the page reads per call from outside the database's
+	// buffer cache (validation, consumption), -1 where not known.
+	reads [2]float64
+}
+
+// growthLimit returns the limit's validation (of the sessions with the
+// given indexes and stored ids) and consumption (of the tokens with the
+// given indexes): the commands Latch's store sends, sent directly.
+func (e *env) growthLimit(samples []int, ids []string, values []int) (validate, take op) {
+	userOf := func(i int) string { return e.users[i%len(e.users)] }
+	tokenID := func(i int) (string, error) {
+		if i >= len(values) {
+			return "", errors.New("ran out of tokens")
+		}
+		return latch.HashToken(growthTokenValue(values[i])), nil
+	}
+	switch {
+	case e.redis != nil:
+		validate = func(ctx context.Context, i int) error {
+			k := i % len(ids)
+			if err := e.redis.getSession(ctx, ids[k]); err != nil {
+				return err
+			}
+			return e.sql.getUser(ctx, userOf(samples[k]))
+		}
+		take = func(ctx context.Context, i int) error {
+			id, err := tokenID(i)
+			if err != nil {
+				return err
+			}
+			return e.redis.takeToken(ctx, tokenKind, id, userOf(values[i]))
+		}
+	case e.sql != nil:
+		validate = func(ctx context.Context, i int) error {
+			return e.sql.getSessionAndUser(ctx, ids[i%len(ids)])
+		}
+		take = func(ctx context.Context, i int) error {
+			id, err := tokenID(i)
+			if err != nil {
+				return err
+			}
+			return e.sql.takeToken(ctx, tokenKind, id)
+		}
+	case e.plain != nil:
+		validate = func(ctx context.Context, i int) error {
+			return e.plain.getSessionAndUser(ids[i%len(ids)], time.Now().UnixMilli())
+		}
+		take = func(ctx context.Context, i int) error {
+			id, err := tokenID(i)
+			if err != nil {
+				return err
+			}
+			return e.plain.takeToken(tokenKind, id, time.Now().UnixMilli())
+		}
+	}
+	return validate, take
 }
 
 // rateSample is a sample with the given rate and call count.
@@ -225,6 +303,9 @@ func growthStore(ctx context.Context, cfg *config, srv *servers, dir, name strin
 	if err := e.seed(ctx, growthUsers, false, h); err != nil {
 		return nil, nil, label, err
 	}
+	if e.sql == nil {
+		e.plain = newPlainMaps(e.users)
+	}
 	now := time.Now()
 	rng := rand.New(rand.NewPCG(1, 2))
 	consumed := map[int]bool{}
@@ -248,25 +329,31 @@ func growthStore(ctx context.Context, cfg *config, srv *servers, dir, name strin
 		case <-ctx.Done():
 			return nil, nil, label, ctx.Err()
 		}
-		vs, ts, reads, err := e.growthPoint(ctx, cfg, live, consume, consumed, rng)
+		m, err := e.growthPoint(ctx, cfg, live, consume, consumed, rng)
 		if err != nil {
 			return nil, nil, label, err
 		}
+		reads := m.reads
 		if reads[0] >= 0 {
 			cfg.logf("growth: %s: %d live: %.2f pages read from outside the buffer cache per validation, %.2f per consumption",
 				name, live, reads[0], reads[1])
 		}
 		if step == 0 {
-			v.SmallOps, v.SmallCalls, t.SmallOps, t.SmallCalls = vs.perSec(), vs.Ops, ts.perSec(), ts.Ops
+			v.SmallOps, v.SmallCalls, t.SmallOps, t.SmallCalls = m.validate.perSec(), m.validate.Ops, m.take.perSec(), m.take.Ops
+			v.LimitSmallOps, t.LimitSmallOps = m.limitValidate.perSec(), m.limitTake.perSec()
 			v.SmallReads, t.SmallReads = readsPtr(reads[0]), readsPtr(reads[1])
 		} else {
-			v.BigOps, v.BigCalls, t.BigOps, t.BigCalls = vs.perSec(), vs.Ops, ts.perSec(), ts.Ops
+			v.BigOps, v.BigCalls, t.BigOps, t.BigCalls = m.validate.perSec(), m.validate.Ops, m.take.perSec(), m.take.Ops
+			v.LimitBigOps, t.LimitBigOps = m.limitValidate.perSec(), m.limitTake.perSec()
 			v.BigReads, t.BigReads = readsPtr(reads[0]), readsPtr(reads[1])
 		}
 	}
 	for _, g := range []*GrowthDetail{v, t} {
 		if g.BigOps > 0 {
 			g.CostRatio = g.SmallOps / g.BigOps
+		}
+		if g.LimitBigOps > 0 {
+			g.LimitCostRatio = g.LimitSmallOps / g.LimitBigOps
 		}
 	}
 	return v, t, label, nil

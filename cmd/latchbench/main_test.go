@@ -210,6 +210,12 @@ func TestQuickRun(t *testing.T) {
 			if g == nil || g.Small != 100 || g.Big != 1000 || g.SmallOps <= 0 || g.BigOps <= 0 ||
 				math.Abs(g.CostRatio-g.SmallOps/g.BigOps) > 1e-9 || len(r.Targets) != 1 {
 				t.Errorf("%s [%s]: growth detail %+v, targets %v", r.Operation, r.Store, g, r.Targets)
+				continue
+			}
+			// Every store has its limit measured beside it, the memory
+			// store's in plain maps.
+			if g.LimitSmallOps <= 0 || g.LimitBigOps <= 0 || math.Abs(g.LimitCostRatio-g.LimitSmallOps/g.LimitBigOps) > 1e-9 {
+				t.Errorf("%s [%s]: growth limit %+v", r.Operation, r.Store, g)
 			}
 		case secHash:
 			if r.Store != "(cpu)" {

@@ -142,22 +142,17 @@ func measure(ctx context.Context, b budget, ops ...op) ([]sample, error) {
 	return out, nil
 }
 
-// medianOf runs o in b.rounds separate runs, each with an equal share of
-// the budget, and returns the median of their rates and the calls made:
-// a burst of load from elsewhere then spoils one run, not the result. o
-// sees one call counter across the runs. b.maxOps bounds the calls in all.
-func medianOf(ctx context.Context, b budget, o op) (float64, int64, error) {
+// mediansOf runs each op in b.rounds separate runs, each with an equal
+// share of the budget, and returns per op the median of its runs' rates
+// and the calls made: a burst of load from elsewhere then spoils one run,
+// not the result. The ops take turns run by run (the first of each round
+// alternating), so that all see the same machine. Each op sees one call
+// counter across its runs; b.maxOps bounds each op's calls in all.
+func mediansOf(ctx context.Context, b budget, ops ...op) ([]float64, []int64, error) {
 	rounds := max(b.rounds, 1)
-	next := 0
-	counted := func(ctx context.Context, _ int) error {
-		k := next
-		next++
-		return o(ctx, k)
-	}
-	var (
-		rates []float64
-		calls int64
-	)
+	next := make([]int, len(ops))
+	rates := make([][]float64, len(ops))
+	calls := make([]int64, len(ops))
 	for r := range rounds {
 		sub := budget{d: b.d / time.Duration(rounds), rounds: 1, noWarmup: b.noWarmup || r > 0, warmup: b.warmup}
 		if b.n > 0 {
@@ -166,22 +161,37 @@ func medianOf(ctx context.Context, b budget, o op) (float64, int64, error) {
 		if b.maxOps > 0 {
 			sub.maxOps = max(b.maxOps/rounds, 1)
 		}
-		s, err := measure(ctx, sub, counted)
-		if err != nil {
-			return 0, 0, err
+		for k := range ops {
+			j := k
+			if r%2 == 1 {
+				j = len(ops) - 1 - k
+			}
+			counted := func(ctx context.Context, _ int) error {
+				c := next[j]
+				next[j]++
+				return ops[j](ctx, c)
+			}
+			s, err := measure(ctx, sub, counted)
+			if err != nil {
+				return nil, nil, err
+			}
+			if s[0].Ops > 0 {
+				rates[j] = append(rates[j], s[0].perSec())
+				calls[j] += s[0].Ops
+			}
 		}
-		if s[0].Ops > 0 {
-			rates = append(rates, s[0].perSec())
-			calls += s[0].Ops
+	}
+	medians := make([]float64, len(ops))
+	for j, rs := range rates {
+		if len(rs) == 0 {
+			continue
 		}
+		slices.Sort(rs)
+		m := rs[len(rs)/2]
+		if len(rs)%2 == 0 {
+			m = (rs[len(rs)/2-1] + m) / 2
+		}
+		medians[j] = m
 	}
-	if len(rates) == 0 {
-		return 0, 0, nil
-	}
-	slices.Sort(rates)
-	m := rates[len(rates)/2]
-	if len(rates)%2 == 0 {
-		m = (rates[len(rates)/2-1] + m) / 2
-	}
-	return m, calls, nil
+	return medians, calls, nil
 }

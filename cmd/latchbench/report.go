@@ -41,13 +41,18 @@ type HTTPDetail struct {
 
 // GrowthDetail is a growth row's two sizes.
 type GrowthDetail struct {
-	Small      int     `json:"small"`
-	Big        int     `json:"big"`
-	SmallOps   float64 `json:"small_ops_per_sec"`
-	BigOps     float64 `json:"big_ops_per_sec"`
-	CostRatio  float64 `json:"cost_ratio"` // cost per op at Big over cost at Small
-	SmallCalls int64   `json:"small_calls"`
-	BigCalls   int64   `json:"big_calls"`
+	Small     int     `json:"small"`
+	Big       int     `json:"big"`
+	SmallOps  float64 `json:"small_ops_per_sec"`
+	BigOps    float64 `json:"big_ops_per_sec"`
+	CostRatio float64 `json:"cost_ratio"` // cost per op at Big over cost at Small
+	// The limit's rates at both sizes and its cost ratio, measured side
+	// by side with Latch's (0 where not measured).
+	LimitSmallOps  float64 `json:"limit_small_ops_per_sec"`
+	LimitBigOps    float64 `json:"limit_big_ops_per_sec"`
+	LimitCostRatio float64 `json:"limit_cost_ratio"`
+	SmallCalls     int64   `json:"small_calls"`
+	BigCalls       int64   `json:"big_calls"`
 	// SmallReads and BigReads are the pages the database read from
 	// outside its buffer cache per call (PostgreSQL: this schema's
 	// tables; MariaDB: the whole server), where it tells.
@@ -220,6 +225,10 @@ func rowLine(r Row) string {
 		g := r.Growth
 		latch = fmtOps(g.SmallOps) + " → " + fmtOps(g.BigOps)
 		lratio = strconv.FormatFloat(g.CostRatio, 'f', 2, 64) + " (cost)"
+		if g.LimitBigOps > 0 {
+			limit = fmtOps(g.LimitSmallOps) + " → " + fmtOps(g.LimitBigOps) +
+				" (cost " + strconv.FormatFloat(g.LimitCostRatio, 'f', 2, 64) + ")"
+		}
 	case r.HTTP != nil:
 		latch = fmtOps(*r.Latch) + " req/s"
 		op = fmt.Sprintf("%s, p50 %s ms, p99 %s ms", op, fmtMs(r.HTTP.P50Ms), fmtMs(r.HTTP.P99Ms))
