@@ -7,11 +7,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	gomysql "github.com/go-sql-driver/mysql"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/internal/testenv"
+	"github.com/latchauth/latch/store/mysql"
 	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/redis"
 )
@@ -52,6 +54,22 @@ func (s *pgTripped) UpdateKeyPassword(ctx context.Context, keyID string, hash *s
 	return s.Store.UpdateKeyPassword(ctx, keyID, hash)
 }
 
+// mysqlTripped is the MariaDB/MySQL store with the same tripwire.
+type mysqlTripped struct {
+	*mysql.Store
+	w *tripwire
+}
+
+func (s *mysqlTripped) DeleteSessionsByUser(ctx context.Context, userID string) error {
+	s.w.at("DeleteSessionsByUser")
+	return s.Store.DeleteSessionsByUser(ctx, userID)
+}
+
+func (s *mysqlTripped) UpdateKeyPassword(ctx context.Context, keyID string, hash *string) error {
+	s.w.at("UpdateKeyPassword")
+	return s.Store.UpdateKeyPassword(ctx, keyID, hash)
+}
+
 // redisTripped is the Redis store with the same tripwire.
 type redisTripped struct {
 	*redis.Store
@@ -67,8 +85,34 @@ func (s *redisTripped) DeleteSessionsByUser(ctx context.Context, userID string) 
 // that the test cuts and restores.
 type outage struct {
 	*env
-	pg, rds *testenv.Proxy // rds is nil when PostgreSQL keeps everything
+	pg, rds *testenv.Proxy // rds is nil when one SQL store keeps everything
 	wire    *tripwire
+}
+
+// newMySQLOutage is newOutage with MariaDB/MySQL keeping everything; its
+// proxy is o.pg, the SQL server's.
+func newMySQLOutage(t *testing.T) *outage {
+	t.Helper()
+	o := &outage{wire: &tripwire{}}
+	cfg, err := gomysql.ParseDSN(testenv.MySQL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.pg = testenv.NewProxy(t, cfg.Addr)
+	cfg.Net, cfg.Addr = "tcp", o.pg.Addr()
+	ms, err := mysql.Open(t.Context(), cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ms.Close() })
+	if err := ms.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	o.env = newSplitEnv(t, latch.Config{Store: &mysqlTripped{Store: ms, w: o.wire}}, nil)
+	if !o.auth.Atomic() {
+		t.Fatal("Auth over one MariaDB store is not Atomic")
+	}
+	return o
 }
 
 func newOutage(t *testing.T, withRedis bool) *outage {
@@ -162,8 +206,8 @@ func eventually(t *testing.T, what string, status int, do func() *response) *res
 }
 
 // TestStoreOutage takes PostgreSQL (everything in it, or users and keys
-// beside Redis) and Redis away through proxies, between requests and in
-// the middle of a password reset: every request that needs the store
+// beside Redis), MariaDB/MySQL (everything in it) and Redis away through
+// proxies, between requests and in the middle of a password reset: every request that needs the store
 // answers 503 STORE_UNAVAILABLE with Retry-After, never 500; the service
 // works again once the store is back; and a reset is all or nothing (on
 // split stores, at worst the link is used up with the password unchanged,
@@ -172,6 +216,13 @@ func TestStoreOutage(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
 		o := newOutage(t, false)
+		o.betweenRequests(t, o.pg)
+		o.midReset(t, "DeleteSessionsByUser", o.pg)
+		o.midReset(t, "UpdateKeyPassword", o.pg)
+	})
+	t.Run("mysql", func(t *testing.T) {
+		t.Parallel()
+		o := newMySQLOutage(t)
 		o.betweenRequests(t, o.pg)
 		o.midReset(t, "DeleteSessionsByUser", o.pg)
 		o.midReset(t, "UpdateKeyPassword", o.pg)
