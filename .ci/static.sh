@@ -14,11 +14,16 @@ cd "$(dirname "$0")/.."
 
 STATICCHECK_VERSION=v0.8.2 # staticcheck 2026.2.2, the newest release; needs Go 1.26
 GOVULNCHECK_VERSION=v1.9.0
-# The vulnerability database: GOVULNDB if set; else the local copy that
-# .ci/vulndb.sh builds from a golang/vulndb snapshot (VULNDB_DIR, outside
-# the repository) when there is one; else https://vuln.go.dev.
+# The vulnerability database: GOVULNDB if set; else ../shared/vulndb, the
+# snapshot every developer machine and CI has beside the clone; else the
+# local copy that .ci/vulndb.sh builds from a golang/vulndb snapshot
+# (VULNDB_DIR, outside the repository) when there is one; else
+# https://vuln.go.dev.
+SHARED_VULNDB="$(pwd -P)/../shared/vulndb"
 VULNDB_DIR=${VULNDB_DIR:-/work/.vulndb}
-if [ -z "${GOVULNDB:-}" ] && [ -f "$VULNDB_DIR/index/modules.json" ]; then
+if [ -z "${GOVULNDB:-}" ] && [ -f "$SHARED_VULNDB/index/modules.json" ]; then
+	GOVULNDB=file://$(cd "$SHARED_VULNDB" && pwd -P)
+elif [ -z "${GOVULNDB:-}" ] && [ -f "$VULNDB_DIR/index/modules.json" ]; then
 	GOVULNDB=file://$(cd "$VULNDB_DIR" && pwd -P)
 fi
 GOVULNDB=${GOVULNDB:-https://vuln.go.dev}
