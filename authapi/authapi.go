@@ -139,6 +139,8 @@ type Handler struct {
 	jobs  *jobQueue
 	pages *pageSet
 	root  http.Handler
+
+	client clientJS // GET /api/auth/client.js
 }
 
 // New validates cfg, fills in its defaults and returns a Handler.
@@ -198,6 +200,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if h.pages, err = newPageSet(); err != nil {
 		return nil, fmt.Errorf("authapi: %w", err)
+	}
+	if h.client, err = loadClientJS(); err != nil {
+		return nil, fmt.Errorf("authapi: client.js: %w", err)
 	}
 	h.jobs = newJobQueue(h.log, orDefault(cfg.MailQueue, 256), orDefault(cfg.MailWorkers, 4), orDefault(cfg.MailTimeout, 30*time.Second))
 	h.root = h.routes()

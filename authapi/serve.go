@@ -49,13 +49,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// routes builds the handler chain: recovery, logging and limits outside,
-// then the session middleware, then the routes.
+// routes builds the handler chain: CORS headers outermost (so that even a
+// 413 or 500 reaches a trusted page readable), recovery, logging and
+// limits, then the session middleware, then the routes.
 func (h *Handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	h.apiRoutes(mux)
 	h.pageRoutes(mux)
-	return h.outer(h.sessions.Middleware(mux))
+	return h.cors(h.outer(h.sessions.Middleware(mux)))
 }
 
 func (h *Handler) apiRoutes(mux *http.ServeMux) {
@@ -76,6 +77,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/one-time-token/generate", methods{"GET": h.generateOneTimeToken})
 	a("/api/auth/one-time-token/verify", methods{"POST": h.verifyOneTimeToken})
 	a("/api/auth/cli/token", methods{"POST": h.cliToken})
+	a("/api/auth/client.js", methods{"GET": h.serveClientJS})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)
 	}
@@ -104,6 +106,9 @@ func (h *Handler) api(m methods) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		if len(m) == 0 {
 			h.writeError(w, r, ErrNotFound)
+			return
+		}
+		if h.preflight(w, r, allow) {
 			return
 		}
 		fn, ok := m[r.Method]

@@ -50,6 +50,14 @@ type Options struct {
 	// co.uk). A sibling such as app.example.com for auth.example.com goes
 	// in AllowedOrigins.
 	AllowedSubdomains []string
+	// CORSOrigins are origins whose pages may call the JSON API from the
+	// browser with the session cookie (authapi answers them with CORS
+	// headers, credentials allowed); each is also trusted like an
+	// AllowedOrigin. Exact origins only, as browsers send them: https, or
+	// http on a loopback host (localhost, *.localhost, 127.0.0.0/8, [::1])
+	// when the Auth's Env is dev; never "null" and never a wildcard, so
+	// that a forgotten or taken-over subdomain cannot read sessions.
+	CORSOrigins []string
 	// TrustForwardedHost compares Origin with the first X-Forwarded-Host
 	// instead of Host. Set it only behind a proxy that sets that header.
 	TrustForwardedHost bool
@@ -73,6 +81,7 @@ type Manager struct {
 	expires      bool
 
 	origins            map[string]bool // "scheme://host[:port]", lower case
+	cors               map[string]bool // the CORSOrigins, as origins are
 	anySubdomain       bool
 	subdomains         []string // lower case, without the host
 	trustForwardedHost bool
@@ -92,6 +101,7 @@ func New(auth *latch.Auth, opts Options) (*Manager, error) {
 		secure:             auth.Env() != latch.EnvDev,
 		expires:            true,
 		origins:            map[string]bool{},
+		cors:               map[string]bool{},
 		trustForwardedHost: opts.TrustForwardedHost,
 		disableCSRF:        opts.DisableCSRF,
 		log:                opts.Logger,
@@ -127,6 +137,14 @@ func New(auth *latch.Auth, opts Options) (*Manager, error) {
 		if err != nil {
 			return nil, fmt.Errorf("httpauth: Options.AllowedOrigins: %q: %v", o, err)
 		}
+		m.origins[norm] = true
+	}
+	for _, o := range opts.CORSOrigins {
+		norm, err := corsOrigin(o, auth.Env() == latch.EnvDev)
+		if err != nil {
+			return nil, fmt.Errorf("httpauth: Options.CORSOrigins: %q: %v", o, err)
+		}
+		m.cors[norm] = true
 		m.origins[norm] = true
 	}
 	for _, s := range opts.AllowedSubdomains {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchauth/latch/httpauth"
 	"github.com/latchauth/latch/password/pwned"
 )
 
@@ -28,6 +29,7 @@ type options struct {
 	schema          string
 	migrate         string
 	allowedOrigins  string
+	corsOrigins     string
 	trustProxy      bool
 	logFormat       string
 	logLevel        string
@@ -63,6 +65,7 @@ func (o *options) settings() []setting {
 		{name: "schema", usage: "schema profile: empty for Latch's own, lucia2 for an existing Lucia v2 database", str: &o.schema},
 		{name: "migrate", usage: "apply migrations on start: auto (SQLite only), true or false", str: &o.migrate, def: "auto"},
 		{name: "allowed-origins", usage: "comma-separated origins besides this server's that may post with a session cookie", str: &o.allowedOrigins},
+		{name: "cors-origins", usage: "comma-separated origins whose pages may call /api/auth from the browser with the session cookie (CORS with credentials; also trusted as --allowed-origins): exact origins, https (http only for loopback in dev), no wildcards", str: &o.corsOrigins},
 		{name: "trust-proxy", usage: "behind a reverse proxy: take the client IP from the last X-Forwarded-For address, and check Origin against X-Forwarded-Host", boolean: &o.trustProxy, def: "false"},
 		{name: "log-format", usage: "text or json", str: &o.logFormat, def: "text"},
 		{name: "log-level", usage: "debug, info, warn or error", str: &o.logLevel, def: "info"},
@@ -145,6 +148,11 @@ func (o *options) validate() error {
 	if _, err := o.breachChecker(); err != nil {
 		return err
 	}
+	for _, c := range splitList(o.corsOrigins) {
+		if err := httpauth.CheckCORSOrigin(c, o.env == "dev"); err != nil {
+			return fmt.Errorf("--cors-origins: %q: %v", c, err)
+		}
+	}
 	if o.debugAddr != "" {
 		if err := checkDebugAddr(o.debugAddr); err != nil {
 			return err
@@ -154,6 +162,17 @@ func (o *options) validate() error {
 		return fmt.Errorf("--shutdown-timeout, --purge-interval and --session-max-lifetime must not be negative")
 	}
 	return nil
+}
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // breachChecker is the --pwned-url setting's checker, nil when off.

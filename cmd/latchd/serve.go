@@ -68,7 +68,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 			origins = append(origins, s)
 		}
 	}
-	sessions, err := httpauth.New(b.auth, httpauth.Options{AllowedOrigins: origins, TrustForwardedHost: o.trustProxy, Logger: log})
+	sessions, err := httpauth.New(b.auth, httpauth.Options{AllowedOrigins: origins, CORSOrigins: splitList(o.corsOrigins), TrustForwardedHost: o.trustProxy, Logger: log})
 	if err != nil {
 		ln.Close()
 		return err
