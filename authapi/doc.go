@@ -36,6 +36,15 @@
 // require an allowed Origin on every form post, so that no other site can
 // sign a visitor in to an account of its choosing.
 //
+// # Pages on other origins
+//
+// The origins in httpauth.Options.CORSOrigins may call the JSON API from
+// the browser with the cookie: under /api/auth, and only there, they get
+// preflights answered and every answer with credentialed CORS headers for
+// their exact origin. Other origins get no CORS header; pages and the dev
+// outbox never answer cross-origin. GET /api/auth/client.js serves a
+// JavaScript client for such pages, an ES module without dependencies.
+//
 // # Email addresses
 //
 // See NormalizeEmail for the canonical form and how look-alike characters
