@@ -1,7 +1,12 @@
 package authapi_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -227,4 +232,56 @@ func TestClientJS(t *testing.T) {
 	wantCORS(t, "client.js without Origin", r, "")
 	wantCORS(t, "client.js to another origin", e.api().withOrigin(otherOrigin).do("GET", "/api/auth/client.js", nil), "")
 	e.api().do("POST", "/api/auth/client.js", nil).want(t, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED")
+}
+
+// TestClientJSInNode runs every function of client.js in bearer mode, as a
+// program outside a browser uses it (testdata/client_bearer.mjs).
+func TestClientJSInNode(t *testing.T) {
+	t.Parallel()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("LATCH_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("node is required (LATCH_TEST_REQUIRE_SERVICES=1) but not installed")
+		}
+		t.Skip("skipping: node is not installed")
+	}
+	e := newCORSEnv(t)
+	dir := t.TempDir()
+	js := e.api().do("GET", "/api/auth/client.js", nil)
+	script, err := os.ReadFile(filepath.Join("testdata", "client_bearer.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"client.mjs": js.raw, "test.mjs": script} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(node, filepath.Join(dir, "test.mjs"), e.srv.URL)
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("node: %v\n%s%s", err, out, stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("node printed %q: %v", out, err)
+	}
+	want := map[string]any{
+		"before": nil, "keptToken": true, "session": "node@example.com",
+		"oneTimeToken": "node@example.com", "handedOverSession": "node@example.com",
+		"tokenAfterSignOut": nil, "oldTokenAfterSignOut": nil,
+		"wrong":    map[string]any{"isLatchError": true, "code": "INVALID_CREDENTIALS", "status": 401.0},
+		"sessions": 2.0, "phoneAfterRevoke": nil,
+		"unreachable": map[string]any{"code": "NETWORK_ERROR", "status": 0.0},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("client.js in node:\n got %v\nwant %v", got, want)
+	}
+	for _, subject := range []string{"password", "Sign in"} {
+		e.mailTo("node@example.com", subject, 1)
+	}
 }

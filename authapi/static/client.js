@@ -99,7 +99,9 @@ export function createClient(options = {}) {
       throw new LatchError(err.code || "HTTP_" + res.status, res.status, err.message || res.statusText,
         wait > 0 ? wait : undefined);
     }
-    if (bearer && data && typeof data.token === "string") token = data.token;
+    // A sign-in's answer carries the session's token (to programs only);
+    // a one-time token's does not replace it.
+    if (bearer && data && data.session && typeof data.token === "string") token = data.token;
     return data;
   }
 
