@@ -255,3 +255,25 @@ func TestCORSOriginsFlag(t *testing.T) {
 		}
 	}
 }
+
+// The README's "Use Latch from a browser app" shows the code that
+// TestBrowserCrossOrigin runs.
+func TestREADMEShowsSPACode(t *testing.T) {
+	t.Parallel()
+	code, err := os.ReadFile(filepath.Join("testdata", "spa", "app.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(code), "\n")
+	for len(lines) > 0 && strings.HasPrefix(lines[0], "//") { // the file's own header
+		lines = lines[1:]
+	}
+	body := strings.TrimSpace(strings.Join(lines, "\n"))
+	if !strings.Contains(string(readme), "```js\n"+body+"\n```") {
+		t.Error("README.md does not show testdata/spa/app.js as it is; copy it into \"Use Latch from a browser app\"")
+	}
+}
