@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -25,7 +26,10 @@ import (
 // the lifetime of the flow cookies.
 const FlowTTL = 10 * time.Minute
 
-// The flow cookies, each scoped to the provider's callback path.
+// The flow cookies, each scoped to the provider's callback path. With
+// Config.Secure their names carry the "__Secure-" prefix, which browsers
+// accept only on a Secure cookie set over HTTPS, so that a network
+// attacker cannot plant a flow cookie over plain http.
 const (
 	stateCookie    = "latch_oauth_state"
 	verifierCookie = "latch_oauth_verifier"
@@ -46,8 +50,12 @@ type Config struct {
 	CallbackPath func(providerID string) string
 	// Providers are the providers offered, in the order they are listed.
 	Providers []*Provider
-	// Secure marks the flow cookies Secure (HTTPS only); set it in
-	// production, leave it off for http://localhost.
+	// Secure marks the flow cookies Secure (HTTPS only) and names them
+	// with the "__Secure-" prefix; set it in production, leave it off for
+	// http://localhost. With Secure, every provider endpoint (issuer,
+	// discovery, authorization, token, JWKS, user info) must be https://
+	// unless its host is loopback; without it (development) http:// is
+	// accepted too.
 	Secure bool
 	// HTTPClient makes every request to the providers (discovery, JWKS,
 	// code exchange, user info). Default: a client with a 20 s timeout.
@@ -109,6 +117,14 @@ func New(cfg Config) (*Client, error) {
 		if err := checkProvider(p); err != nil {
 			return nil, err
 		}
+		for _, u := range []struct{ field, url string }{
+			{"Issuer", p.Issuer}, {"AuthURL", p.AuthURL}, {"TokenURL", p.TokenURL},
+			{"JWKSURL", p.JWKSURL}, {"UserInfoURL", p.UserInfoURL},
+		} {
+			if err := c.checkEndpoint(u.url); u.url != "" && err != nil {
+				return nil, fmt.Errorf("oauth: provider %q: %s: %w", p.ID, u.field, err)
+			}
+		}
 		if _, dup := c.providers[p.ID]; dup {
 			return nil, fmt.Errorf("oauth: provider %q is configured twice", p.ID)
 		}
@@ -118,6 +134,42 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// checkEndpoint refuses a provider URL that is not https://, except on a
+// loopback host or, without Config.Secure, in development: over plain
+// http the code, the tokens and the signing keys could be read or
+// replaced on the way.
+func (c *Client) checkEndpoint(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", printable(raw, 200))
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && (!c.secure || isLoopback(u.Hostname())):
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("%q: plain http is refused outside development and loopback", printable(raw, 200))
+	}
+	return fmt.Errorf("%q: want an https URL", printable(raw, 200))
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ReservedProviderIDs are provider ids Latch keeps for its own keys
+// ("email:<address>" holds a password). A provider under one of them
+// would sign its users into those keys' accounts (a provider whose user
+// id equals an address would sign into that password account), so New
+// refuses them.
+var ReservedProviderIDs = []string{EmailProviderID, "password", "username", "phone", "passkey", "webauthn", "totp", "magic-link"}
+
 func checkProvider(p *Provider) error {
 	if p == nil {
 		return errors.New("oauth: nil provider")
@@ -126,6 +178,9 @@ func checkProvider(p *Provider) error {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
 	}) {
 		return fmt.Errorf("oauth: provider id %q: want 1 to 64 letters a-z, digits, '-', '_' or '.'", p.ID)
+	}
+	if slices.Contains(ReservedProviderIDs, p.ID) {
+		return fmt.Errorf("oauth: provider id %q is reserved by Latch for its own keys: choose another", p.ID)
 	}
 	if p.ClientID == "" {
 		return fmt.Errorf("oauth: provider %q: no client id", p.ID)
@@ -185,13 +240,12 @@ func (c *Client) AuthCodeURL(w http.ResponseWriter, r *http.Request, providerID,
 	if err != nil {
 		return "", err
 	}
-	set := map[string]string{stateCookie: state}
-	var opts []oauth2.AuthCodeOption
-	if p.PKCE {
-		v := oauth2.GenerateVerifier()
-		set[verifierCookie] = v
-		opts = append(opts, oauth2.S256ChallengeOption(v))
-	}
+	// PKCE goes to every provider, whatever it says it supports (one that
+	// does not ignores it): with it a code is worth nothing without this
+	// browser's verifier, so a code taken from another browser is refused.
+	v := oauth2.GenerateVerifier()
+	set := map[string]string{stateCookie: state, verifierCookie: v}
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(v)}
 	if p.OIDC() {
 		nonce, err := randomToken()
 		if err != nil {
@@ -242,7 +296,7 @@ func (c *Client) Callback(w http.ResponseWriter, r *http.Request, providerID str
 	}
 	flow := map[string]string{}
 	for _, name := range flowCookies {
-		if ck, err := r.Cookie(name); err == nil {
+		if ck, err := r.Cookie(c.cookieName(name)); err == nil {
 			flow[name] = ck.Value
 		}
 		http.SetCookie(w, c.cookie(p, name, "", -1))
@@ -283,15 +337,11 @@ func (c *Client) Callback(w http.ResponseWriter, r *http.Request, providerID str
 		}
 		cfg = c.oauth2Config(p, ep, secret)
 	}
-	var opts []oauth2.AuthCodeOption
-	if p.PKCE {
-		if flow[verifierCookie] == "" {
-			return nil, fail(ErrInvalidState, p.ID, "no PKCE verifier in this browser", nil)
-		}
-		opts = append(opts, oauth2.VerifierOption(flow[verifierCookie]))
+	if flow[verifierCookie] == "" {
+		return nil, fail(ErrInvalidState, p.ID, "no PKCE verifier in this browser", nil)
 	}
 	hctx := context.WithValue(ctx, oauth2.HTTPClient, c.hc)
-	tok, err := cfg.Exchange(hctx, code, opts...)
+	tok, err := cfg.Exchange(hctx, code, oauth2.VerifierOption(flow[verifierCookie]))
 	if err != nil {
 		return nil, fail(ErrExchange, p.ID, "", err)
 	}
@@ -354,9 +404,25 @@ func (c *Client) verifyIDToken(ctx context.Context, p *Provider, ep *endpoints, 
 		return nil, fail(ErrInvalidIDToken, p.ID, fmt.Sprintf("issuer %q not accepted", printable(idt.Issuer, 200)), nil)
 	}
 	// A token for several audiences must name this client as the party it
-	// was issued to (OIDC Core 3.1.3.7).
-	if azp := String(claims, "azp"); len(idt.Audience) > 1 && azp != p.ClientID {
-		return nil, fail(ErrInvalidIDToken, p.ID, "several audiences and another authorized party", nil)
+	// was issued to, and one naming another party was issued to that party
+	// whatever its audience (OIDC Core 3.1.3.7).
+	azp, hasAZP := claims["azp"]
+	if hasAZP && azp != p.ClientID {
+		return nil, fail(ErrInvalidIDToken, p.ID, "issued to another authorized party", nil)
+	}
+	if len(idt.Audience) > 1 && !hasAZP {
+		return nil, fail(ErrInvalidIDToken, p.ID, "several audiences and no authorized party", nil)
+	}
+	// go-oidc reads a time given as a string; JWT times are numbers (RFC
+	// 7519 2, NumericDate), and "exp" is required (OIDC Core 2).
+	for _, name := range []string{"exp", "iat", "nbf", "auth_time"} {
+		v, ok := claims[name]
+		if n, isNum := v.(json.Number); ok && !isNum || isNum && !numericDate(n) || !ok && name == "exp" {
+			return nil, fail(ErrInvalidIDToken, p.ID, fmt.Sprintf("%q is not a numeric date", name), nil)
+		}
+	}
+	if idt.IssuedAt.After(c.now().Add(MaxClockSkew)) {
+		return nil, fail(ErrInvalidIDToken, p.ID, "issued in the future", nil)
 	}
 	if !equalSecret(nonce, idt.Nonce) && !(p.NonceOptional && idt.Nonce == "") {
 		return nil, fail(ErrInvalidIDToken, p.ID, "the nonce does not match this browser's sign-in", nil)
@@ -367,6 +433,18 @@ func (c *Client) verifyIDToken(ctx context.Context, p *Provider, ep *endpoints, 
 		}
 	}
 	return claims, nil
+}
+
+// MaxClockSkew is how far in the future an ID token's "iat" may lie: a
+// token issued later than that by this clock was not issued by a provider
+// whose clock agrees, and is refused.
+const MaxClockSkew = 5 * time.Minute
+
+// numericDate reports whether n is a JSON number of seconds that fits a
+// date (finite, not negative).
+func numericDate(n json.Number) bool {
+	f, err := n.Float64()
+	return err == nil && f >= 0 && f < 1<<53
 }
 
 // rawIDToken returns the ID token of a token response, "" when it has none.
@@ -387,7 +465,7 @@ func (c *Client) RelayFormPost(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodPost {
 		return false
 	}
-	if _, err := r.Cookie(stateCookie); err == nil {
+	if _, err := r.Cookie(c.cookieName(stateCookie)); err == nil {
 		return false
 	}
 	if err := r.ParseForm(); err != nil {
@@ -398,10 +476,18 @@ func (c *Client) RelayFormPost(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// cookieName is the name of a flow cookie as set on the browser.
+func (c *Client) cookieName(name string) string {
+	if c.secure {
+		return "__Secure-" + name
+	}
+	return name
+}
+
 // cookie returns a flow cookie; maxAge < 0 deletes it.
 func (c *Client) cookie(p *Provider, name, value string, maxAge int) *http.Cookie {
 	ck := &http.Cookie{
-		Name: name, Value: value, Path: c.callbackPath(p.ID), MaxAge: maxAge,
+		Name: c.cookieName(name), Value: value, Path: c.callbackPath(p.ID), MaxAge: maxAge,
 		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteLaxMode,
 	}
 	if maxAge > 0 {
@@ -466,6 +552,11 @@ func (c *Client) resolve(ctx context.Context, p *Provider) (*endpoints, error) {
 			}
 			if ep.authURL == "" || ep.tokenURL == "" || jwks == "" {
 				return nil, fail(ErrDiscovery, p.ID, "the document lacks an authorization, token or JWKS endpoint", nil)
+			}
+			for _, u := range []string{ep.authURL, ep.tokenURL, jwks, ep.userInfoURL} {
+				if err := c.checkEndpoint(u); u != "" && err != nil {
+					return nil, fail(ErrDiscovery, p.ID, "", err)
+				}
 			}
 		}
 		if len(algs) == 0 {

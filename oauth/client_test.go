@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,16 +132,18 @@ func TestAuthCodeURL(t *testing.T) {
 			t.Errorf("cookie %s: HttpOnly %v Secure %v SameSite %v Path %q", ck.Name, ck.HttpOnly, ck.Secure, ck.SameSite, ck.Path)
 		}
 	}
+	// Secure: the names carry the __Secure- prefix (a browser refuses
+	// such a cookie from plain http).
 	for _, name := range []string{"latch_oauth_state", "latch_oauth_verifier", "latch_oauth_nonce", "latch_oauth_next"} {
-		ck := byName[name]
+		ck := byName["__Secure-"+name]
 		if ck == nil || ck.MaxAge != int(oauth.FlowTTL/time.Second) || oauth.FlowTTL != 10*time.Minute {
 			t.Errorf("cookie %s missing or not living 10 minutes: %+v", name, ck)
 		}
 	}
-	if byName["latch_oauth_state"].Value != q.Get("state") {
+	if byName["__Secure-latch_oauth_state"].Value != q.Get("state") {
 		t.Error("the state cookie is not the URL's state")
 	}
-	if oauth2.S256ChallengeFromVerifier(byName["latch_oauth_verifier"].Value) != q.Get("code_challenge") {
+	if oauth2.S256ChallengeFromVerifier(byName["__Secure-latch_oauth_verifier"].Value) != q.Get("code_challenge") {
 		t.Error("the verifier cookie does not match the challenge")
 	}
 
@@ -151,7 +154,7 @@ func TestAuthCodeURL(t *testing.T) {
 		t.Error("two flows got the same state")
 	}
 	for _, ck := range cookies2 {
-		if ck.Name == "latch_oauth_next" && ck.MaxAge >= 0 {
+		if ck.Name == "__Secure-latch_oauth_next" && ck.MaxAge >= 0 {
 			t.Errorf("next cookie set for an unsafe next: %+v", ck)
 		}
 	}
@@ -159,7 +162,7 @@ func TestAuthCodeURL(t *testing.T) {
 	// Dev: no Secure.
 	_, devCookies := start(t, newClient(t, f, false, p), "acme", "")
 	for _, ck := range devCookies {
-		if ck.Secure {
+		if ck.Secure || strings.HasPrefix(ck.Name, "__Secure-") {
 			t.Errorf("cookie %s is Secure outside production", ck.Name)
 		}
 	}
@@ -326,6 +329,18 @@ func TestCallbackRefusals(t *testing.T) {
 		"foreign azp": func(s *oauthtest.Settings) {
 			s.Claims = map[string]any{"aud": []string{"acme-client", "x"}, "azp": "x"}
 		},
+		"foreign azp, one audience": func(s *oauthtest.Settings) { s.Claims = map[string]any{"azp": "another-client"} },
+		"several audiences, no azp": func(s *oauthtest.Settings) { s.Claims = map[string]any{"aud": []string{"acme-client", "x"}} },
+		"issued in the future": func(s *oauthtest.Settings) {
+			s.Claims = map[string]any{"iat": time.Now().Add(time.Hour).Unix()}
+		},
+		"exp as a string": func(s *oauthtest.Settings) {
+			s.Tamper = func(c map[string]any) { c["exp"] = strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10) }
+		},
+		"iat as a string": func(s *oauthtest.Settings) {
+			s.Tamper = func(c map[string]any) { c["iat"] = strconv.FormatInt(time.Now().Unix(), 10) }
+		},
+		"no exp": func(s *oauthtest.Settings) { s.Tamper = func(c map[string]any) { delete(c, "exp") } },
 	} {
 		t.Run(name, func(t *testing.T) {
 			f.Update(change)

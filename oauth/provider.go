@@ -75,14 +75,20 @@ type Provider struct {
 	// verified.
 	IDTokenOptional bool
 	// NonceOptional accepts an ID token without a "nonce" claim, for a
-	// provider that does not echo it (LinkedIn). A nonce that is there
-	// must still match. The state cookie still binds the callback to the
-	// browser that started the sign-in.
+	// provider known not to echo it (LinkedIn); every other ID token must
+	// carry this browser's nonce. A nonce that is there must still match,
+	// and the PKCE verifier, sent to every provider, still binds the code
+	// to the browser that started the sign-in where the provider honours
+	// PKCE.
 	NonceOptional bool
 
 	// Scopes are requested in the authorization URL.
 	Scopes []string
-	// PKCE sends an S256 code challenge and the verifier at exchange.
+	// PKCE is kept so that existing provider literals still compile.
+	//
+	// Deprecated: an S256 code challenge is sent to every provider, and the
+	// verifier at every exchange, whatever this says; a provider that does
+	// not support PKCE ignores it.
 	PKCE bool
 	// AuthParams are added to the authorization URL (response_mode,
 	// prompt, ...). Apple's {"response_mode": "form_post"} makes it post
@@ -257,12 +263,21 @@ func Bool(m map[string]any, path ...string) bool {
 // email_verified, name, picture; preferred_username when there is no
 // name), from the ID token with the user info filling in what the token
 // lacks. It is the default Provider.User.
+//
+// email and email_verified are taken together from one source: from the
+// ID token when it carries an address, else both from the user info. A
+// flag vouches only for the address beside it, so the token's
+// email_verified never verifies the user info's address.
 func OIDCUser(_ context.Context, d *UserData) (ProviderUser, error) {
 	m := MergeClaims(d.Claims, d.Profile)
+	emailFrom := d.Profile
+	if String(d.Claims, "email") != "" {
+		emailFrom = d.Claims
+	}
 	u := ProviderUser{
 		ID:            String(m, "sub"),
-		Email:         String(m, "email"),
-		EmailVerified: Bool(m, "email_verified"),
+		Email:         String(emailFrom, "email"),
+		EmailVerified: Bool(emailFrom, "email_verified"),
 		Name:          String(m, "name"),
 		AvatarURL:     String(m, "picture"),
 		Raw:           m,

@@ -15,7 +15,8 @@
 //	res, err := f.SignIn(c, "github")
 //
 // The authorization endpoint approves at once (or answers Settings.Deny),
-// recording the PKCE challenge, nonce and redirect URI; the token endpoint
+// requiring an S256 PKCE challenge (unless Settings.IgnorePKCE) and
+// recording it, the nonce and the redirect URI; the token endpoint
 // checks the client credentials, the code (single use), the redirect URI
 // and the PKCE verifier, and for an OIDC provider returns an ID token
 // signed with the fake's RSA key, which its JWKS publishes (or, for a
@@ -75,6 +76,9 @@ type Settings struct {
 	SigningAlg string
 	// MACKey keys a MAC-signed ID token. Default: the client secret.
 	MACKey []byte
+	// IgnorePKCE makes the fake behave as a provider without PKCE: it
+	// neither requires a code challenge nor checks the verifier.
+	IgnorePKCE bool
 	// NoIDToken leaves the ID token out of the token response.
 	NoIDToken bool
 	// Deny makes the authorization endpoint answer with this error
@@ -358,7 +362,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	case q.Get("state") == "":
 		http.Error(w, "oauthtest: no state", http.StatusBadRequest)
 		return
-	case s.p.PKCE && (q.Get("code_challenge") == "" || q.Get("code_challenge_method") != "S256"):
+	case !st.IgnorePKCE && (q.Get("code_challenge") == "" || q.Get("code_challenge_method") != "S256"):
 		http.Error(w, "oauthtest: an S256 code challenge is required", http.StatusBadRequest)
 		return
 	case s.p.OIDC() && q.Get("nonce") == "":
@@ -372,8 +376,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	} else {
 		code := random()
 		s.mu.Lock()
+		challenge := q.Get("code_challenge")
+		if st.IgnorePKCE {
+			challenge = ""
+		}
 		s.grants[code] = &grant{
-			redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"),
+			redirectURI: q.Get("redirect_uri"), challenge: challenge,
 			method: q.Get("code_challenge_method"), nonce: q.Get("nonce"), scope: q.Get("scope"),
 		}
 		s.mu.Unlock()

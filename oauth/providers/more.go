@@ -45,7 +45,9 @@ func Line(clientID, clientSecret string) *oauth.Provider {
 // issuer https://www.linkedin.com/oauth, audience and expiry; the user
 // info endpoint (https://api.linkedin.com/v2/userinfo) fills in what the
 // token lacks. LinkedIn does not echo the nonce, so NonceOptional is set
-// (a nonce that is there must match), and takes no PKCE from web apps.
+// (a nonce that is there must match); what binds its code to the browser
+// is the PKCE verifier, sent as to every provider, which LinkedIn checks
+// for apps where PKCE is enabled (enable it in the developer portal).
 func LinkedIn(clientID, clientSecret string) *oauth.Provider {
 	return &oauth.Provider{
 		ID: "linkedin", Name: "LinkedIn", ClientID: clientID, ClientSecret: clientSecret,

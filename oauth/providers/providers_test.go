@@ -60,8 +60,9 @@ func (pc providerCase) run(t *testing.T) *oauth.Result {
 	if got, want := q.Get("scope"), strings.Join(p.Scopes, " "); got != want {
 		t.Errorf("scope %q, want %q", got, want)
 	}
-	if p.PKCE != (q.Get("code_challenge_method") == "S256") {
-		t.Errorf("PKCE %v, but code_challenge_method %q", p.PKCE, q.Get("code_challenge_method"))
+	// Every provider gets PKCE, so that a code is bound to this browser.
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
+		t.Errorf("code_challenge_method %q, challenge %q: want S256 for every provider", q.Get("code_challenge_method"), q.Get("code_challenge"))
 	}
 	if p.OIDC() != (q.Get("nonce") != "") {
 		t.Errorf("OIDC %v, but nonce %q", p.OIDC(), q.Get("nonce"))
