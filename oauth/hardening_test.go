@@ -98,7 +98,9 @@ func TestEmailVerifiedOnlyWithItsAddress(t *testing.T) {
 	}
 
 	// The token's own address keeps its own flag, whatever user info says.
-	f.Update(func(s *oauthtest.Settings) { s.Claims = map[string]any{"email": "t@example.com", "email_verified": false} })
+	f.Update(func(s *oauthtest.Settings) {
+		s.Claims = map[string]any{"email": "t@example.com", "email_verified": false}
+	})
 	res, err = f.SignIn(c, "acme")
 	if err != nil {
 		t.Fatal(err)
