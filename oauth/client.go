@@ -278,6 +278,28 @@ type Result struct {
 	Token *oauth2.Token
 	// Next is the path given to AuthCodeURL, "" when none.
 	Next string
+	// Claims are the claims of the ID token after its verification
+	// (signature, issuer, audience, expiry, nonce) — Lucia's
+	// decodeIdToken, without having to trust an unverified token. Numbers
+	// are json.Number. Nil when the provider sent no ID token.
+	Claims map[string]any
+}
+
+// DecodeClaims decodes the verified ID token's claims into v, a pointer
+// to a struct with json tags (or a map), for the claims an application
+// defines itself. Without an ID token it returns ErrInvalidIDToken.
+func (r *Result) DecodeClaims(v any) error {
+	if r.Claims == nil {
+		return fail(ErrInvalidIDToken, r.ProviderID, "the sign-in has no ID token", nil)
+	}
+	raw, err := json.Marshal(r.Claims)
+	if err != nil {
+		return fmt.Errorf("oauth: decode claims: %w", err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("oauth: decode claims: %w", err)
+	}
+	return nil
 }
 
 // Callback finishes a sign-in on the provider's redirect back (GET, or a
@@ -379,7 +401,7 @@ func (c *Client) Callback(w http.ResponseWriter, r *http.Request, providerID str
 	if b, err := base64.RawURLEncoding.DecodeString(flow[nextCookie]); err == nil {
 		next = SafeNext(string(b))
 	}
-	return &Result{ProviderID: p.ID, User: u, Token: tok, Next: next}, nil
+	return &Result{ProviderID: p.ID, User: u, Token: tok, Next: next, Claims: d.Claims}, nil
 }
 
 // verifyIDToken verifies the token response's ID token and returns its claims.

@@ -1,7 +1,7 @@
 // Package oauth signs users in with OAuth 2.0 and OpenID Connect
-// providers: the authorization code flow with PKCE (S256) where the
-// provider takes it, a random state (and, for OpenID Connect, a nonce)
-// kept in short-lived cookies, ID tokens verified with go-oidc, and the
+// providers: the authorization code flow with PKCE (S256) sent to every
+// provider, a random state (and, for OpenID Connect, a nonce) kept in
+// short-lived cookies, ID tokens verified with go-oidc, and the
 // provider's user mapped to one shape, [ProviderUser].
 //
 // Nothing of OAuth, JWT or JWKS is done by hand: golang.org/x/oauth2 makes
@@ -13,8 +13,8 @@
 //
 // # Providers
 //
-// A [Provider] is data: endpoints or an OIDC issuer, scopes, whether it
-// takes PKCE, and a small function that maps the provider's user. The
+// A [Provider] is data: endpoints or an OIDC issuer, scopes, and a small
+// function that maps the provider's user. The
 // providers subpackage has ready-made ones (Apple, GitHub, Google,
 // Microsoft Entra ID, LINE, LinkedIn, ... and any OpenID Connect provider
 // from its issuer URL); package oauthtest runs a fake provider on loopback
@@ -26,8 +26,13 @@
 // logins with HS256 keyed with the channel secret, which go-oidc's key
 // sets (public keys only) cannot check, so the signature is then checked
 // by go-jose with the client secret, and go-oidc still checks the rest.
-// [Provider.NonceOptional] accepts tokens without a nonce from providers
-// that do not echo it (LinkedIn).
+// Every ID token must carry this browser's nonce, except with
+// [Provider.NonceOptional], for a provider that does not echo it
+// (LinkedIn). Beyond go-oidc's checks, a token naming another client as
+// its "azp", issued more than [MaxClockSkew] in the future, or with a
+// time that is not a number is refused. With [Config.Secure], every
+// provider endpoint must be https:// unless on loopback, and provider ids
+// Latch keeps for its own keys ([ReservedProviderIDs]) are refused.
 //
 // # The flow
 //
@@ -38,7 +43,8 @@
 //	                                   the code, verifies the ID token, reads the user
 //
 // The flow cookies (state, PKCE verifier, nonce, next) are HttpOnly,
-// SameSite=Lax, Secure when [Config.Secure] is set, scoped to the
+// SameSite=Lax, Secure and named with the "__Secure-" prefix when
+// [Config.Secure] is set, scoped to the
 // provider's callback path and live [FlowTTL]. Callback deletes them
 // whatever happens, so a callback works once; the state is compared in
 // constant time. next, where to go after signing in, is kept only when it
@@ -57,6 +63,11 @@
 //     transaction.
 //
 // An address the provider has not verified never links accounts.
+//
+// An application with its own linking policy calls [GetExistingUser]
+// instead, which finds the user of the provider key or reports none and
+// creates and links nothing, and reads the verified ID token's claims
+// from [Result.Claims] or with [Result.DecodeClaims].
 //
 // # Errors
 //

@@ -148,3 +148,68 @@ func ExampleSafeNext() {
 	// ""
 	// ""
 }
+
+// An application with its own linking policy: GetExistingUser finds the
+// user of the provider account or says there is none, creating and
+// linking nothing, and DecodeClaims reads a claim the identity provider
+// adds to its verified ID token (here a tenant and roles) to decide.
+func ExampleGetExistingUser() {
+	corp := providers.OIDC("corp", "Corp SSO", "https://sso.corp.example", "client-id", "client-secret")
+	fake, err := oauthtest.Start(corp)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer fake.Close()
+	fake.Update(func(s *oauthtest.Settings) {
+		s.Subject = "u-81"
+		s.Claims = map[string]any{
+			"email": "kim@corp.example", "email_verified": true,
+			"tenant_id": "t-42", "https://corp.example/roles": []string{"admin", "billing"},
+		}
+	})
+	client, err := oauth.New(oauth.Config{BaseURL: "https://app.example.com", Providers: []*oauth.Provider{corp}, HTTPClient: fake.Client()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := fake.SignIn(client, "corp")
+	if err != nil {
+		log.Fatal(err)
+	}
+	var claims struct {
+		Tenant string   `json:"tenant_id"`
+		Roles  []string `json:"https://corp.example/roles"`
+	}
+	if err := res.DecodeClaims(&claims); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(claims.Tenant, claims.Roles)
+
+	ctx := context.Background()
+	auth, err := latch.New(latch.Config{Store: memory.New()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, found, err := oauth.GetExistingUser(ctx, auth, res.ProviderID, res.User)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("found:", found)
+	if !found && claims.Tenant == "t-42" { // this application's policy: only its tenant
+		_, err := auth.CreateUser(ctx, latch.CreateUserOptions{
+			Key:        &latch.KeyOptions{ProviderID: res.ProviderID, ProviderUserID: res.User.ID},
+			Attributes: latch.Attributes{"email": res.User.Email},
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	acc, found, err := oauth.GetExistingUser(ctx, auth, res.ProviderID, res.User)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("found:", found, acc.Key.ID(), acc.User.Attributes["email"])
+	// Output:
+	// t-42 [admin billing]
+	// found: false
+	// found: true corp:u-81 kim@corp.example
+}

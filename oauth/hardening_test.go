@@ -146,3 +146,38 @@ func TestSecureFlowCookies(t *testing.T) {
 		}
 	}
 }
+
+// Result.Claims holds the verified ID token's claims; without an ID
+// token it is nil and DecodeClaims says so.
+func TestResultClaims(t *testing.T) {
+	p := acme()
+	p.IDTokenOptional = true
+	p.UserInfoURL = "https://id.acme.test/userinfo"
+	f := oauthtest.New(t, p)
+	f.Update(func(s *oauthtest.Settings) { s.Subject, s.Claims = "s-1", map[string]any{"org": "o-9", "level": 3} })
+	f.JSON("GET", p.UserInfoURL, map[string]any{"sub": "s-1", "email": "a@example.com"})
+	c := newClient(t, f, false, p)
+	res, err := f.SignIn(c, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Org   string `json:"org"`
+		Level int    `json:"level"`
+		Sub   string `json:"sub"`
+	}
+	if err := res.DecodeClaims(&got); err != nil || got.Org != "o-9" || got.Level != 3 || got.Sub != "s-1" {
+		t.Errorf("DecodeClaims: %+v, %v", got, err)
+	}
+	if oauth.String(res.Claims, "org") != "o-9" {
+		t.Errorf("Claims %v", res.Claims)
+	}
+	f.Update(func(s *oauthtest.Settings) { s.NoIDToken = true })
+	res, err = f.SignIn(c, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Claims != nil || !errors.Is(res.DecodeClaims(&got), oauth.ErrInvalidIDToken) {
+		t.Errorf("without an ID token: Claims %v", res.Claims)
+	}
+}

@@ -51,6 +51,28 @@ type Account struct {
 	How  Linked
 }
 
+// GetExistingUser returns the Latch user of the key
+// "providerID:<pu.ID>" and true, or false when no user has that key. It
+// creates and links nothing (Lucia's providerUserAuth.getExistingUser),
+// for an application that runs its own linking policy: on false it may
+// ask the user to sign in first and then add the key with
+// auth.CreateKey, or make a user with auth.CreateUser, or refuse.
+// FindOrCreateUser is the policy Latch applies when asked to choose.
+func GetExistingUser(ctx context.Context, auth *latch.Auth, providerID string, pu ProviderUser) (Account, bool, error) {
+	key, err := auth.GetKey(ctx, providerID, pu.ID)
+	if errors.Is(err, latch.ErrInvalidKeyID) {
+		return Account{}, false, nil
+	}
+	if err != nil {
+		return Account{}, false, fmt.Errorf("oauth: find user: %w", err)
+	}
+	acc, err := accountOf(ctx, auth, key, Existing)
+	if err != nil {
+		return Account{}, false, err
+	}
+	return acc, true, nil
+}
+
 // FindOrCreateUser returns the Latch user for a user of the provider:
 //
 //  1. the user of the key "providerID:<provider user id>", when it exists;

@@ -180,3 +180,31 @@ func TestFindOrCreateUser(t *testing.T) {
 		})
 	})
 }
+
+// GetExistingUser finds the user of a provider key and never creates or
+// links anything, even when a verified address matches an email key.
+func TestGetExistingUser(t *testing.T) {
+	ctx := context.Background()
+	forEachAuth(t, func(t *testing.T, a *latch.Auth) {
+		owner := emailUser(t, a, "trin@example.com", true)
+		pu := oauth.ProviderUser{ID: "gh-7", Email: "trin@example.com", EmailVerified: true}
+		acc, ok, err := oauth.GetExistingUser(ctx, a, "github", pu)
+		if err != nil || ok || acc.User.ID != "" {
+			t.Fatalf("no key yet: %+v, %v, %v", acc, ok, err)
+		}
+		if _, err := a.GetKey(ctx, "github", "gh-7"); !errors.Is(err, latch.ErrInvalidKeyID) {
+			t.Errorf("GetExistingUser linked a key: %v", err)
+		}
+		if keys, err := a.GetAllUserKeys(ctx, owner.ID); err != nil || len(keys) != 1 {
+			t.Errorf("owner's keys %+v, %v: want only the email key", keys, err)
+		}
+		// The application's own policy links it; then it is found.
+		if _, err := a.CreateKey(ctx, owner.ID, latch.KeyOptions{ProviderID: "github", ProviderUserID: "gh-7"}); err != nil {
+			t.Fatal(err)
+		}
+		acc, ok, err = oauth.GetExistingUser(ctx, a, "github", pu)
+		if err != nil || !ok || acc.User.ID != owner.ID || acc.How != oauth.Existing || acc.Key.ProviderUserID != "gh-7" {
+			t.Errorf("after linking: %+v, %v, %v", acc, ok, err)
+		}
+	})
+}
