@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/latchauth/latch/oauth"
@@ -148,6 +149,11 @@ func oauthProviders(getenv func(string) string) ([]*oauth.Provider, error) {
 		if pid == "" {
 			pid = "oidc"
 		}
+		// LATCH_OIDC_ID=email would let the identity provider's subjects
+		// sign into the password accounts of the same name.
+		if slices.Contains(oauth.ReservedProviderIDs, pid) {
+			return nil, fmt.Errorf("LATCH_OIDC_ID %q is reserved by Latch for its own keys (%s): choose another", pid, strings.Join(oauth.ReservedProviderIDs, ", "))
+		}
 		scopes := strings.FieldsFunc(getenv("LATCH_OIDC_SCOPES"), func(r rune) bool { return r == ',' || r == ' ' })
 		out = append(out, providers.OIDC(pid, name, issuer, id, secret, scopes...))
 	}
@@ -181,7 +187,8 @@ register <base-url>/api/auth/oauth/<provider>/callback as its redirect URL):
 	}
 	b.WriteString(`  LATCH_OIDC_ISSUER, LATCH_OIDC_CLIENT_ID, LATCH_OIDC_CLIENT_SECRET
         any OpenID Connect provider, by discovery from its issuer URL;
-        LATCH_OIDC_ID (default oidc), LATCH_OIDC_NAME (button text),
+        LATCH_OIDC_ID (default oidc; not email or another id Latch
+        keeps for its own keys), LATCH_OIDC_NAME (button text),
         LATCH_OIDC_SCOPES (default "openid email profile")
 `)
 	return b.String()

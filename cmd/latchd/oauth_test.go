@@ -75,6 +75,8 @@ func TestOAuthProvidersFromEnv(t *testing.T) {
 		"keycloak no realm": {"LATCH_OAUTH_KEYCLOAK_CLIENT_ID": "i", "LATCH_OAUTH_KEYCLOAK_CLIENT_SECRET": "s", "LATCH_OAUTH_KEYCLOAK_URL": "https://x.example"},
 		"auth0 no domain":   {"LATCH_OAUTH_AUTH0_CLIENT_ID": "i", "LATCH_OAUTH_AUTH0_CLIENT_SECRET": "s"},
 		"oidc clashes":      {"LATCH_OAUTH_GITHUB_CLIENT_ID": "a", "LATCH_OAUTH_GITHUB_CLIENT_SECRET": "b", "LATCH_OIDC_ISSUER": "https://x.example", "LATCH_OIDC_CLIENT_ID": "c", "LATCH_OIDC_ID": "github"},
+		"oidc id email":     {"LATCH_OIDC_ISSUER": "https://x.example", "LATCH_OIDC_CLIENT_ID": "c", "LATCH_OIDC_ID": "email"},
+		"oidc id passkey":   {"LATCH_OIDC_ISSUER": "https://x.example", "LATCH_OIDC_CLIENT_ID": "c", "LATCH_OIDC_ID": "passkey"},
 	} {
 		if _, err := oauthProviders(envOf(env)); err == nil {
 			t.Errorf("%s: accepted", name)
