@@ -659,6 +659,10 @@ func tidyUser(u ProviderUser) (ProviderUser, error) {
 	if len(u.ID) > 190 || strings.ContainsFunc(u.ID, unicode.IsControl) || !utf8.ValidString(u.ID) {
 		return u, errors.New("the provider's user id is not a short printable string")
 	}
+	u.FormerID = strings.TrimSpace(u.FormerID)
+	if len(u.FormerID) > 190 || strings.ContainsFunc(u.FormerID, unicode.IsControl) || !utf8.ValidString(u.FormerID) {
+		u.FormerID = ""
+	}
 	u.Email = strings.TrimSpace(u.Email)
 	if u.Email == "" || len(u.Email) > 320 || strings.ContainsFunc(u.Email, unicode.IsControl) || !strings.Contains(u.Email, "@") {
 		u.Email = ""

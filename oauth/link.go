@@ -59,12 +59,9 @@ type Account struct {
 // auth.CreateKey, or make a user with auth.CreateUser, or refuse.
 // FindOrCreateUser is the policy Latch applies when asked to choose.
 func GetExistingUser(ctx context.Context, auth *latch.Auth, providerID string, pu ProviderUser) (Account, bool, error) {
-	key, err := auth.GetKey(ctx, providerID, pu.ID)
-	if errors.Is(err, latch.ErrInvalidKeyID) {
-		return Account{}, false, nil
-	}
-	if err != nil {
-		return Account{}, false, fmt.Errorf("oauth: find user: %w", err)
+	key, ok, err := findKey(ctx, auth, providerID, pu)
+	if !ok || err != nil {
+		return Account{}, false, err
 	}
 	acc, err := accountOf(ctx, auth, key, Existing)
 	if err != nil {
@@ -73,9 +70,49 @@ func GetExistingUser(ctx context.Context, auth *latch.Auth, providerID string, p
 	return acc, true, nil
 }
 
+// findKey returns the provider key of pu: under pu.ID, or else under
+// pu.FormerID, which is then moved to pu.ID in one transaction.
+func findKey(ctx context.Context, auth *latch.Auth, providerID string, pu ProviderUser) (latch.Key, bool, error) {
+	key, err := auth.GetKey(ctx, providerID, pu.ID)
+	if err == nil {
+		return key, true, nil
+	}
+	if !errors.Is(err, latch.ErrInvalidKeyID) {
+		return latch.Key{}, false, fmt.Errorf("oauth: find user: %w", err)
+	}
+	if pu.FormerID == "" || pu.FormerID == pu.ID {
+		return latch.Key{}, false, nil
+	}
+	former, err := auth.GetKey(ctx, providerID, pu.FormerID)
+	if errors.Is(err, latch.ErrInvalidKeyID) {
+		return latch.Key{}, false, nil
+	}
+	if err != nil {
+		return latch.Key{}, false, fmt.Errorf("oauth: find user: %w", err)
+	}
+	err = auth.InTx(ctx, func(ctx context.Context) error {
+		if err := auth.DeleteKey(ctx, providerID, pu.FormerID); err != nil {
+			return err
+		}
+		key, err = auth.CreateKey(ctx, former.UserID, latch.KeyOptions{ProviderID: providerID, ProviderUserID: pu.ID})
+		return err
+	})
+	if errors.Is(err, latch.ErrDuplicateKeyID) || errors.Is(err, latch.ErrInvalidKeyID) {
+		// Another sign-in of the same user moved it at the same time.
+		if key, err = auth.GetKey(ctx, providerID, pu.ID); err == nil {
+			return key, true, nil
+		}
+	}
+	if err != nil {
+		return latch.Key{}, false, fmt.Errorf("oauth: move the key to its qualified id: %w", err)
+	}
+	return key, true, nil
+}
+
 // FindOrCreateUser returns the Latch user for a user of the provider:
 //
-//  1. the user of the key "providerID:<provider user id>", when it exists;
+//  1. the user of the key "providerID:<provider user id>", when it exists
+//     (or of the key under pu.FormerID, moved to pu.ID);
 //  2. else, when the provider says the address is verified and an email
 //     key "email:<address>" exists, that key's user, to which the provider
 //     key is added (auth.CreateKey);
@@ -92,10 +129,10 @@ func GetExistingUser(ctx context.Context, auth *latch.Auth, providerID string, p
 // the address is marked verified. The owner can set a password again by
 // password reset.
 func FindOrCreateUser(ctx context.Context, auth *latch.Auth, providerID string, pu ProviderUser, opts LinkOptions) (Account, error) {
-	if key, err := auth.GetKey(ctx, providerID, pu.ID); err == nil {
+	if key, ok, err := findKey(ctx, auth, providerID, pu); err != nil {
+		return Account{}, err
+	} else if ok {
 		return accountOf(ctx, auth, key, Existing)
-	} else if !errors.Is(err, latch.ErrInvalidKeyID) {
-		return Account{}, fmt.Errorf("oauth: find user: %w", err)
 	}
 	normalize := opts.NormalizeEmail
 	if normalize == nil {

@@ -208,3 +208,28 @@ func TestGetExistingUser(t *testing.T) {
 		}
 	})
 }
+
+// A key under a provider user's FormerID moves to its ID, in one
+// transaction, on every store.
+func TestFormerIDMoves(t *testing.T) {
+	ctx := context.Background()
+	forEachAuth(t, func(t *testing.T, a *latch.Auth) {
+		old, err := a.CreateUser(ctx, latch.CreateUserOptions{Key: &latch.KeyOptions{ProviderID: "slack", ProviderUserID: "U1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pu := oauth.ProviderUser{ID: "T1/U1", FormerID: "U1"}
+		acc, ok, err := oauth.GetExistingUser(ctx, a, "slack", pu)
+		if err != nil || !ok || acc.User.ID != old.ID || acc.Key.ProviderUserID != "T1/U1" {
+			t.Fatalf("GetExistingUser: %+v, %v, %v", acc, ok, err)
+		}
+		keys, err := a.GetAllUserKeys(ctx, old.ID)
+		if err != nil || len(keys) != 1 || keys[0].ProviderUserID != "T1/U1" {
+			t.Errorf("keys %+v, %v: want only the moved key", keys, err)
+		}
+		// Another team's U1 no longer finds anything.
+		if _, ok, err := oauth.GetExistingUser(ctx, a, "slack", oauth.ProviderUser{ID: "T2/U1", FormerID: "U1"}); ok || err != nil {
+			t.Errorf("the namesake found a user: %v, %v", ok, err)
+		}
+	})
+}

@@ -111,6 +111,13 @@ type ProviderUser struct {
 	// ID is the provider's stable id of the user (OIDC "sub"), never an
 	// email address or user name, which can change hands.
 	ID string
+	// FormerID, when set, is the id this provider's keys used for the
+	// user before ID was qualified with its issuer or team (Slack's user
+	// id without its team id). A key found under it, and under ID none, is
+	// moved to ID on sign-in (FindOrCreateUser, GetExistingUser), so keys
+	// made before the change keep working; the former key is then gone,
+	// so a namesake from another issuer can never match it later.
+	FormerID string
 	// Email is the user's address, "" when the provider gave none.
 	Email string
 	// EmailVerified is true only when the provider vouches that the user

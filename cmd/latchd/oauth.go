@@ -33,11 +33,15 @@ var envProviders = []envProvider{
 		return providers.Microsoft(get("_TENANT"), id, secret), nil
 	}},
 	{name: "APPLE", extra: "_TEAM_ID, _KEY_ID and _PRIVATE_KEY_FILE (the .p8 key) instead of _CLIENT_SECRET", public: true, make: appleFromEnv},
-	{name: "GITLAB", extra: "_URL (a self-managed instance; default https://gitlab.com)", make: func(id, secret string, get func(string) string) (*oauth.Provider, error) {
+	{name: "GITLAB", extra: "_URL (a self-managed instance, provider id gitlab-<host>; default https://gitlab.com)\n        and _ID (keep the id gitlab that an instance had before: its keys and redirect URL)", make: func(id, secret string, get func(string) string) (*oauth.Provider, error) {
+		p := providers.GitLab(id, secret)
 		if base := get("_URL"); base != "" {
-			return providers.GitLabAt(base, id, secret), nil
+			p = providers.GitLabAt(base, id, secret)
 		}
-		return providers.GitLab(id, secret), nil
+		if pid := get("_ID"); pid != "" {
+			p.ID = pid
+		}
+		return p, nil
 	}},
 	{name: "DISCORD", make: plain(providers.Discord)},
 	{name: "ATLASSIAN", make: plain(providers.Atlassian)},

@@ -47,7 +47,9 @@ func TestOAuthProvidersFromEnv(t *testing.T) {
 	for _, p := range ps {
 		ids = append(ids, p.ID)
 	}
-	if got := strings.Join(ids, " "); got != "github microsoft apple gitlab keycloak lichess oidc" {
+	// A self-managed GitLab has a provider id of its own (its user ids are
+	// unique only within the instance).
+	if got := strings.Join(ids, " "); got != "github microsoft apple gitlab-git.corp.example keycloak lichess oidc" {
 		t.Fatalf("providers %q", got)
 	}
 	if ps[1].Issuer != "https://login.microsoftonline.com/contoso.example/v2.0" || ps[3].Issuer != "https://git.corp.example" {
@@ -61,6 +63,15 @@ func TestOAuthProvidersFromEnv(t *testing.T) {
 	}
 	if o := ps[6]; o.Name != "Example SSO" || o.Issuer != "https://sso.example.com" || strings.Join(o.Scopes, " ") != "openid email groups" {
 		t.Errorf("generic OIDC %+v", o)
+	}
+
+	// _ID keeps the id an instance had before, with its keys.
+	kept, err := oauthProviders(envOf(map[string]string{
+		"LATCH_OAUTH_GITLAB_CLIENT_ID": "gl", "LATCH_OAUTH_GITLAB_CLIENT_SECRET": "gls",
+		"LATCH_OAUTH_GITLAB_URL": "https://git.corp.example", "LATCH_OAUTH_GITLAB_ID": "gitlab",
+	}))
+	if err != nil || len(kept) != 1 || kept[0].ID != "gitlab" || kept[0].Issuer != "https://git.corp.example" {
+		t.Errorf("LATCH_OAUTH_GITLAB_ID: %v, %v", kept, err)
 	}
 
 	none, err := oauthProviders(envOf(nil))

@@ -179,7 +179,7 @@ func TestMoreProviders(t *testing.T) {
 			"https://slack.com/user_id": "U0R7JM", "https://slack.com/team_id": "T0R7GR", "email": "krane@slack-corp.com",
 			"email_verified": true, "name": "krane", "picture": "https://secure.gravatar.com/avatar/cb0c2b.jpg",
 		}),
-		want: oauth.ProviderUser{ID: "U0R7JM", Email: "krane@slack-corp.com", EmailVerified: true, Name: "krane", AvatarURL: "https://secure.gravatar.com/avatar/cb0c2b.jpg"},
+		want: oauth.ProviderUser{ID: "T0R7GR/U0R7JM", Email: "krane@slack-corp.com", EmailVerified: true, Name: "krane", AvatarURL: "https://secure.gravatar.com/avatar/cb0c2b.jpg"},
 	}, {
 		name: "spotify",
 		make: fixed(providers.Spotify),

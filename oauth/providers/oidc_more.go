@@ -1,7 +1,10 @@
 package providers
 
 import (
+	"context"
+	"errors"
 	"html"
+	"strings"
 
 	"github.com/latchauth/latch/oauth"
 )
@@ -33,6 +36,12 @@ func SalesforceAt(loginURL, clientID, clientSecret string) *oauth.Provider {
 // Slack is Sign in with Slack (OpenID Connect). The user comes from the
 // verified ID token ("sub", "email", "email_verified", "name",
 // "picture"; "https://slack.com/team_id" in Raw).
+//
+// Slack's user ids are unique only together with the workspace's team id,
+// so the provider user id is "<team id>/<user id>" ("T0R7GR/U0R7JM"): a
+// user of one workspace never signs in as the namesake of another. A key
+// made before under the bare user id is moved to the qualified id on its
+// user's next sign-in (ProviderUser.FormerID).
 func Slack(clientID, clientSecret string) *oauth.Provider {
 	return &oauth.Provider{
 		ID: "slack", Name: "Slack", ClientID: clientID, ClientSecret: clientSecret,
@@ -42,8 +51,23 @@ func Slack(clientID, clientSecret string) *oauth.Provider {
 		JWKSURL:     "https://slack.com/openid/connect/keys",
 		UserInfoURL: "https://slack.com/api/openid.connect.userInfo",
 		Scopes:      []string{"openid", "email", "profile"},
-		User:        oauth.OIDCUser,
+		User:        slackUser,
 	}
+}
+
+func slackUser(ctx context.Context, d *oauth.UserData) (oauth.ProviderUser, error) {
+	u, err := oauth.OIDCUser(ctx, d)
+	if err != nil {
+		return u, err
+	}
+	team := oauth.String(d.Claims, "https://slack.com/team_id")
+	if team == "" || strings.ContainsAny(team, "/:") {
+		return u, errors.New("slack: the ID token names no team")
+	}
+	if u.ID != "" {
+		u.FormerID, u.ID = u.ID, team+"/"+u.ID
+	}
+	return u, nil
 }
 
 // htmlUnescape undoes the HTML escaping Reddit applies to URLs in JSON.
