@@ -72,6 +72,9 @@ func readCLIRequest(v url.Values) (cliRequest, string) {
 		strings.IndexFunc(req.ClientName, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return cliRequest{}, "client_name must be at most 64 printable characters"
 	}
+	if msg := checkClientName(req.ClientName); msg != "" {
+		return cliRequest{}, msg
+	}
 	return req, ""
 }
 
