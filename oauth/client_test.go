@@ -27,7 +27,6 @@ func acme() *oauth.Provider {
 		TokenURL: "https://id.acme.test/token",
 		JWKSURL:  "https://id.acme.test/jwks",
 		Scopes:   []string{"openid", "email", "profile"},
-		PKCE:     true,
 	}
 }
 
@@ -424,7 +423,7 @@ func TestUserInfoFillsIn(t *testing.T) {
 }
 
 func TestDiscovery(t *testing.T) {
-	p := &oauth.Provider{ID: "disc", ClientID: "c", ClientSecret: "s", Issuer: "https://login.disc.test", Scopes: []string{"openid", "email"}, PKCE: true}
+	p := &oauth.Provider{ID: "disc", ClientID: "c", ClientSecret: "s", Issuer: "https://login.disc.test", Scopes: []string{"openid", "email"}}
 	f := oauthtest.New(t, p)
 	f.Update(func(s *oauthtest.Settings) {
 		s.Claims = map[string]any{"email": "d@example.com", "email_verified": true}

@@ -18,7 +18,6 @@ func Discord(clientID, clientSecret string) *oauth.Provider {
 		TokenURL:    "https://discord.com/api/oauth2/token",
 		UserInfoURL: "https://discord.com/api/users/@me",
 		Scopes:      []string{"identify", "email"},
-		PKCE:        true,
 		User:        discordUser,
 	}
 }

@@ -20,7 +20,6 @@ func Dropbox(clientID, clientSecret string) *oauth.Provider {
 		AuthURL:  "https://www.dropbox.com/oauth2/authorize",
 		TokenURL: "https://api.dropboxapi.com/oauth2/token",
 		Scopes:   []string{"account_info.read"},
-		PKCE:     true,
 		User: func(ctx context.Context, d *oauth.UserData) (oauth.ProviderUser, error) {
 			var p map[string]any
 			if err := d.DoJSON(ctx, http.MethodPost, DropboxAccountURL, []byte("null"), &p); err != nil {

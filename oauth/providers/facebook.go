@@ -20,7 +20,6 @@ func Facebook(clientID, clientSecret string) *oauth.Provider {
 		TokenURL:    FacebookGraph + "/oauth/access_token",
 		UserInfoURL: FacebookGraph + "/me?fields=id,name,email,picture",
 		Scopes:      []string{"email", "public_profile"},
-		PKCE:        true,
 		User: func(_ context.Context, d *oauth.UserData) (oauth.ProviderUser, error) {
 			p := d.Profile
 			return oauth.ProviderUser{ID: str(p, "id"), Email: str(p, "email"), Name: str(p, "name"), AvatarURL: str(p, "picture", "data", "url"), Raw: p}, nil

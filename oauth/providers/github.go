@@ -22,7 +22,6 @@ func GitHub(clientID, clientSecret string) *oauth.Provider {
 		AuthStyle:   oauth2.AuthStyleInParams,
 		UserInfoURL: "https://api.github.com/user",
 		Scopes:      []string{"read:user", "user:email"},
-		PKCE:        true,
 		APIHeader:   header("User-Agent", userAgent, "X-GitHub-Api-Version", "2022-11-28"),
 		User:        githubUser,
 	}

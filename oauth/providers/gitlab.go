@@ -37,7 +37,6 @@ func GitLabAt(baseURL, clientID, clientSecret string) *oauth.Provider {
 		JWKSURL:     base + "/oauth/discovery/keys",
 		UserInfoURL: base + "/oauth/userinfo",
 		Scopes:      []string{"openid", "profile", "email"},
-		PKCE:        true,
 		User:        gitlabUser,
 	}
 }

@@ -22,7 +22,6 @@ func Google(clientID, clientSecret string) *oauth.Provider {
 			return iss == "https://accounts.google.com" || iss == "accounts.google.com"
 		},
 		Scopes: []string{"openid", "email", "profile"},
-		PKCE:   true,
 		User:   oauth.OIDCUser,
 	}
 }

@@ -18,7 +18,6 @@ func Kakao(clientID, clientSecret string) *oauth.Provider {
 		TokenURL:    "https://kauth.kakao.com/oauth/token",
 		UserInfoURL: "https://kapi.kakao.com/v2/user/me",
 		Scopes:      []string{"profile_nickname", "profile_image", "account_email"},
-		PKCE:        true,
 		User: func(_ context.Context, d *oauth.UserData) (oauth.ProviderUser, error) {
 			p := d.Profile
 			return oauth.ProviderUser{

@@ -20,7 +20,6 @@ func Lichess(clientID string) *oauth.Provider {
 		TokenURL:    "https://lichess.org/api/token",
 		UserInfoURL: "https://lichess.org/api/account",
 		Scopes:      []string{"email:read"},
-		PKCE:        true,
 		User: func(ctx context.Context, d *oauth.UserData) (oauth.ProviderUser, error) {
 			p := d.Profile
 			u := oauth.ProviderUser{ID: str(p, "id"), Name: str(p, "username"), Raw: p}

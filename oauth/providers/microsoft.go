@@ -37,7 +37,6 @@ func Microsoft(tenant, clientID, clientSecret string) *oauth.Provider {
 		TokenURL: base + "/oauth2/v2.0/token",
 		JWKSURL:  base + "/discovery/v2.0/keys",
 		Scopes:   []string{"openid", "profile", "email"},
-		PKCE:     true,
 		User:     microsoftUser,
 	}
 	switch strings.ToLower(tenant) {

@@ -30,7 +30,6 @@ func Line(clientID, clientSecret string) *oauth.Provider {
 		IDTokenAlgs:     []string{"HS256", "ES256"},
 		IDTokenOptional: true,
 		Scopes:          []string{"openid", "profile", "email"},
-		PKCE:            true,
 		User: func(ctx context.Context, d *oauth.UserData) (oauth.ProviderUser, error) {
 			u, err := oauth.OIDCUser(ctx, d)
 			u.EmailVerified = false
@@ -134,7 +133,6 @@ func Spotify(clientID, clientSecret string) *oauth.Provider {
 		TokenURL:    "https://accounts.spotify.com/api/token",
 		UserInfoURL: "https://api.spotify.com/v1/me",
 		Scopes:      []string{"user-read-email", "user-read-private"},
-		PKCE:        true,
 		User: func(_ context.Context, d *oauth.UserData) (oauth.ProviderUser, error) {
 			p := d.Profile
 			u := oauth.ProviderUser{ID: str(p, "id"), Email: str(p, "email"), Name: str(p, "display_name"), Raw: p}
@@ -202,7 +200,6 @@ func Twitter(clientID, clientSecret string) *oauth.Provider {
 		AuthStyle:   oauth2.AuthStyleInHeader,
 		UserInfoURL: "https://api.twitter.com/2/users/me?user.fields=profile_image_url",
 		Scopes:      []string{"users.read", "tweet.read"},
-		PKCE:        true,
 		User: func(_ context.Context, d *oauth.UserData) (oauth.ProviderUser, error) {
 			p := d.Profile
 			u := oauth.ProviderUser{ID: str(p, "data", "id"), Name: str(p, "data", "name"), AvatarURL: str(p, "data", "profile_image_url"), Raw: p}

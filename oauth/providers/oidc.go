@@ -13,7 +13,6 @@ func OIDC(id, name, issuer, clientID, clientSecret string, scopes ...string) *oa
 		ID: id, Name: name, ClientID: clientID, ClientSecret: clientSecret,
 		Issuer: issuer,
 		Scopes: orDefault(scopes, []string{"openid", "email", "profile"}),
-		PKCE:   true,
 		User:   oauth.OIDCUser,
 	}
 }

@@ -28,7 +28,6 @@ func SalesforceAt(loginURL, clientID, clientSecret string) *oauth.Provider {
 		JWKSURL:     loginURL + "/id/keys",
 		UserInfoURL: loginURL + "/services/oauth2/userinfo",
 		Scopes:      []string{"openid", "email", "profile"},
-		PKCE:        true,
 		User:        oauth.OIDCUser,
 	}
 }
