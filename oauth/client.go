@@ -163,12 +163,14 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// ReservedProviderIDs are provider ids Latch keeps for its own keys
-// ("email:<address>" holds a password). A provider under one of them
-// would sign its users into those keys' accounts (a provider whose user
-// id equals an address would sign into that password account), so New
-// refuses them.
-var ReservedProviderIDs = []string{EmailProviderID, "password", "username", "phone", "passkey", "webauthn", "totp", "magic-link"}
+// ReservedProviderIDs returns the provider ids Latch keeps for its own
+// keys ("email:<address>" holds a password) and the ways in it may key
+// the same way. A provider under one of them would sign its users into
+// those keys' accounts (a provider whose user id equals an address would
+// sign into that password account), so New refuses them.
+func ReservedProviderIDs() []string {
+	return []string{EmailProviderID, "password", "username", "phone", "passkey", "webauthn", "totp", "magic-link"}
+}
 
 func checkProvider(p *Provider) error {
 	if p == nil {
@@ -179,7 +181,7 @@ func checkProvider(p *Provider) error {
 	}) {
 		return fmt.Errorf("oauth: provider id %q: want 1 to 64 letters a-z, digits, '-', '_' or '.'", p.ID)
 	}
-	if slices.Contains(ReservedProviderIDs, p.ID) {
+	if slices.Contains(ReservedProviderIDs(), p.ID) {
 		return fmt.Errorf("oauth: provider id %q is reserved by Latch for its own keys: choose another", p.ID)
 	}
 	if p.ClientID == "" {

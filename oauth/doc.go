@@ -31,8 +31,8 @@
 // (LinkedIn). Beyond go-oidc's checks, a token naming another client as
 // its "azp", issued more than [MaxClockSkew] in the future, or with a
 // time that is not a number is refused. With [Config.Secure], every
-// provider endpoint must be https:// unless on loopback, and provider ids
-// Latch keeps for its own keys ([ReservedProviderIDs]) are refused.
+// provider endpoint must be https:// unless on loopback. Provider ids
+// Latch keeps for its own keys ([ReservedProviderIDs]) are always refused.
 //
 // # The flow
 //

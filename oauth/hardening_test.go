@@ -15,7 +15,7 @@ import (
 // users into those keys' accounts: "email" with a sub equal to an
 // address would sign into that address's password account.
 func TestReservedProviderIDsRefused(t *testing.T) {
-	for _, id := range oauth.ReservedProviderIDs {
+	for _, id := range oauth.ReservedProviderIDs() {
 		p := acme()
 		p.ID = id
 		_, err := oauth.New(oauth.Config{BaseURL: "https://app.test", Providers: []*oauth.Provider{p}})
@@ -23,8 +23,8 @@ func TestReservedProviderIDsRefused(t *testing.T) {
 			t.Errorf("provider id %q: got %v, want refused as reserved", id, err)
 		}
 	}
-	if !containsString(oauth.ReservedProviderIDs, oauth.EmailProviderID) {
-		t.Errorf("ReservedProviderIDs %v lacks %q", oauth.ReservedProviderIDs, oauth.EmailProviderID)
+	if !containsString(oauth.ReservedProviderIDs(), oauth.EmailProviderID) {
+		t.Errorf("ReservedProviderIDs %v lacks %q", oauth.ReservedProviderIDs(), oauth.EmailProviderID)
 	}
 }
 

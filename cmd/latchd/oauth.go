@@ -155,8 +155,8 @@ func oauthProviders(getenv func(string) string) ([]*oauth.Provider, error) {
 		}
 		// LATCH_OIDC_ID=email would let the identity provider's subjects
 		// sign into the password accounts of the same name.
-		if slices.Contains(oauth.ReservedProviderIDs, pid) {
-			return nil, fmt.Errorf("LATCH_OIDC_ID %q is reserved by Latch for its own keys (%s): choose another", pid, strings.Join(oauth.ReservedProviderIDs, ", "))
+		if slices.Contains(oauth.ReservedProviderIDs(), pid) {
+			return nil, fmt.Errorf("LATCH_OIDC_ID %q is reserved by Latch for its own keys (%s): choose another", pid, strings.Join(oauth.ReservedProviderIDs(), ", "))
 		}
 		scopes := strings.FieldsFunc(getenv("LATCH_OIDC_SCOPES"), func(r rune) bool { return r == ',' || r == ' ' })
 		out = append(out, providers.OIDC(pid, name, issuer, id, secret, scopes...))
