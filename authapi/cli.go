@@ -143,7 +143,7 @@ func (h *Handler) cliAuthorizePost(w http.ResponseWriter, r *http.Request) error
 	q := url.Values{"state": {req.State}}
 	switch r.PostFormValue("decision") {
 	case "allow":
-		code, err := h.cliCodes.Issue(r.Context(), s.UserID, req.Challenge, req.RedirectURI)
+		code, err := h.cliCodes.Issue(r.Context(), s, req.Challenge, req.RedirectURI)
 		if err != nil {
 			return err
 		}

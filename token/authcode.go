@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -60,17 +61,27 @@ func NewAuthorizationCodes(auth *latch.Auth, name string, opts AuthorizationCode
 // Name returns the handler's name, the Kind of its codes.
 func (a *AuthorizationCodes) Name() string { return a.h.kind }
 
+// InvalidateAllUserTokens deletes the user's open codes, as every cleanup
+// of an account does (a password reset, a claim of its mailbox). It
+// succeeds whatever the user id.
+func (a *AuthorizationCodes) InvalidateAllUserTokens(ctx context.Context, userID string) error {
+	return a.h.invalidateAll(ctx, userID)
+}
+
 // codeBinding is what a code is bound to, kept with it in the store.
 type codeBinding struct {
 	Challenge   string `json:"c"`
 	RedirectURI string `json:"r"`
 }
 
-// Issue creates a code for the user, bound to the S256 code challenge
-// (ValidCodeChallenge) and the redirect URI. An unknown user is
-// latch.ErrInvalidUserID; a malformed challenge or an empty redirect URI
-// is latch.ErrInvalidRequest.
-func (a *AuthorizationCodes) Issue(ctx context.Context, userID, challenge, redirectURI string) (Token, error) {
+// Issue creates a code for the user of the session, bound to that session,
+// to the S256 code challenge (ValidCodeChallenge) and to the redirect URI.
+// The session must be alive (only its ID is read); Exchange refuses the
+// code once the session has ended, so signing out, a password reset or
+// any cleanup that ends the user's sessions also voids the codes they
+// issued. A dead or unknown session is latch.ErrInvalidSessionID; a
+// malformed challenge or an empty redirect URI is latch.ErrInvalidRequest.
+func (a *AuthorizationCodes) Issue(ctx context.Context, session latch.Session, challenge, redirectURI string) (Token, error) {
 	const op = "issue"
 	if !ValidCodeChallenge(challenge) {
 		return Token{}, a.h.wrap(op, fmt.Errorf("the code challenge is not a base64url SHA-256 (43 characters): %w", latch.ErrInvalidRequest))
@@ -78,23 +89,25 @@ func (a *AuthorizationCodes) Issue(ctx context.Context, userID, challenge, redir
 	if redirectURI == "" || len(redirectURI) > MaxLength {
 		return Token{}, a.h.wrap(op, fmt.Errorf("the redirect URI is empty or longer than %d bytes: %w", MaxLength, latch.ErrInvalidRequest))
 	}
-	if err := a.h.checkUserBeforePut(ctx, op, userID); err != nil {
-		return Token{}, err
+	live, err := a.h.auth.GetSessionByID(ctx, session.ID)
+	if err != nil {
+		return Token{}, a.h.wrap(op, err)
 	}
 	data, err := json.Marshal(codeBinding{Challenge: challenge, RedirectURI: redirectURI})
 	if err != nil {
 		return Token{}, a.h.wrap(op, err)
 	}
 	gen := func() (string, error) { return latch.RandomString(a.length, latch.AlphabetAlphanumeric) }
-	return a.h.put(ctx, op, userID, "", gen, func(string) ([]byte, error) { return data, nil })
+	return a.h.put(ctx, op, live.UserID, live.ID, gen, func(string) ([]byte, error) { return data, nil })
 }
 
 // Exchange consumes the code and returns it when the verifier matches its
 // challenge (base64url(SHA-256(verifier)), compared in constant time) and
 // the redirect URI is the one it was issued for. The code is used up
 // whatever the outcome, so a wrong verifier cannot be followed by a right
-// one. An unknown or used code, a wrong verifier or redirect URI is
-// ErrInvalidToken; an expired code is ErrExpiredToken.
+// one. An unknown or used code, a wrong verifier or redirect URI, or a
+// code whose session has ended since is ErrInvalidToken; an expired code
+// is ErrExpiredToken.
 func (a *AuthorizationCodes) Exchange(ctx context.Context, value, verifier, redirectURI string) (Token, error) {
 	const op = "exchange"
 	rec, expired, err := a.h.take(ctx, op, value, "")
@@ -111,7 +124,16 @@ func (a *AuthorizationCodes) Exchange(ctx context.Context, value, verifier, redi
 	challengeOK := ValidCodeVerifier(verifier) &&
 		subtle.ConstantTimeCompare([]byte(CodeChallengeS256(verifier)), []byte(b.Challenge)) == 1
 	redirectOK := subtle.ConstantTimeCompare([]byte(redirectURI), []byte(b.RedirectURI)) == 1
-	if !challengeOK || !redirectOK {
+	if !challengeOK || !redirectOK || rec.SessionID == "" {
+		return Token{}, a.h.wrap(op, ErrInvalidToken)
+	}
+	s, err := a.h.auth.GetSessionByID(ctx, rec.SessionID)
+	switch {
+	case errors.Is(err, latch.ErrInvalidSessionID):
+		return Token{}, a.h.wrap(op, ErrInvalidToken)
+	case err != nil:
+		return Token{}, a.h.wrap(op, err)
+	case s.UserID != rec.UserID:
 		return Token{}, a.h.wrap(op, ErrInvalidToken)
 	}
 	return Token{Kind: a.h.kind, UserID: rec.UserID, ExpiresAt: msTime(rec.Expires), value: value}, nil

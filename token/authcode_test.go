@@ -44,12 +44,13 @@ func TestAuthorizationCodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		user := e.user()
+		sess := e.session(user)
 		verifier := strings.Repeat("v", 20) + "-._~" + strings.Repeat("w", 30)
 		challenge := token.CodeChallengeS256(verifier)
 		const redirect = "http://127.0.0.1:49152/callback"
 		issue := func() token.Token {
 			t.Helper()
-			c, err := codes.Issue(e.ctx, user, challenge, redirect)
+			c, err := codes.Issue(e.ctx, sess, challenge, redirect)
 			if err != nil {
 				t.Fatalf("Issue: %v", err)
 			}
@@ -86,14 +87,42 @@ func TestAuthorizationCodes(t *testing.T) {
 			t.Errorf("expired code: %v", err)
 		}
 
-		if _, err := codes.Issue(e.ctx, user, "plain-challenge", redirect); !errors.Is(err, latch.ErrInvalidRequest) {
+		if _, err := codes.Issue(e.ctx, sess, "plain-challenge", redirect); !errors.Is(err, latch.ErrInvalidRequest) {
 			t.Errorf("malformed challenge: %v", err)
 		}
-		if _, err := codes.Issue(e.ctx, user, challenge, ""); !errors.Is(err, latch.ErrInvalidRequest) {
+		if _, err := codes.Issue(e.ctx, sess, challenge, ""); !errors.Is(err, latch.ErrInvalidRequest) {
 			t.Errorf("no redirect URI: %v", err)
 		}
-		if _, err := codes.Issue(e.ctx, "nobody", challenge, redirect); !errors.Is(err, latch.ErrInvalidUserID) {
-			t.Errorf("unknown user: %v", err)
+		if _, err := codes.Issue(e.ctx, latch.Session{ID: "nobody", UserID: user}, challenge, redirect); !errors.Is(err, latch.ErrInvalidSessionID) {
+			t.Errorf("unknown session: %v", err)
+		}
+
+		// A code is bound to the session that issued it: once that session
+		// ends (sign-out, reset, cleanup), the code exchanges for nothing.
+		other := e.session(user)
+		c = func() token.Token {
+			t.Helper()
+			c, err := codes.Issue(e.ctx, other, challenge, redirect)
+			if err != nil {
+				t.Fatalf("Issue: %v", err)
+			}
+			return c
+		}()
+		if err := e.auth.InvalidateSession(e.ctx, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := codes.Exchange(e.ctx, c.String(), verifier, redirect); !errors.Is(err, token.ErrInvalidToken) {
+			t.Errorf("code of an ended session: %v", err)
+		}
+		if _, err := codes.Issue(e.ctx, other, challenge, redirect); !errors.Is(err, latch.ErrInvalidSessionID) {
+			t.Errorf("Issue with an ended session: %v", err)
+		}
+		c = issue()
+		if err := codes.InvalidateAllUserTokens(e.ctx, user); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := codes.Exchange(e.ctx, c.String(), verifier, redirect); !errors.Is(err, token.ErrInvalidToken) {
+			t.Errorf("code after InvalidateAllUserTokens: %v", err)
 		}
 
 		// Concurrent exchanges of one code: exactly one wins.

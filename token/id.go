@@ -86,6 +86,13 @@ func (t *IDTokens) Validate(ctx context.Context, value string) (Token, error) {
 	return t.h.validate(ctx, "validate", value, "")
 }
 
+// Peek returns the token without consuming it, for a check that must
+// leave the token usable when it fails (a link that asks for a password
+// first). The errors are Validate's; an expired token stays in place.
+func (t *IDTokens) Peek(ctx context.Context, value string) (Token, error) {
+	return t.h.peek(ctx, "peek", value)
+}
+
 // Invalidate deletes the token. It succeeds whatever the value.
 func (t *IDTokens) Invalidate(ctx context.Context, value string) error {
 	return t.h.invalidate(ctx, value)

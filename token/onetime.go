@@ -73,6 +73,12 @@ func NewOneTimeTokens(auth *latch.Auth, name string, opts OneTimeTokenOptions) (
 // Name returns the handler's name, the Kind of its tokens.
 func (o *OneTimeTokens) Name() string { return o.h.kind }
 
+// InvalidateAllUserTokens deletes the user's open one-time tokens. It
+// succeeds whatever the user id.
+func (o *OneTimeTokens) InvalidateAllUserTokens(ctx context.Context, userID string) error {
+	return o.h.invalidateAll(ctx, userID)
+}
+
 // Generate returns a new token bound to the session. The session must
 // carry its Token (the secret, as returned by CreateSession or
 // ValidateSession) and still be alive; otherwise the error matches

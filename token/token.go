@@ -341,6 +341,28 @@ func (h *handler) take(ctx context.Context, op, value, userID string) (latch.Tok
 	return rec, h.auth.Now().UnixMilli() >= rec.Expires, nil
 }
 
+// peek reads the token with this value without consuming it.
+func (h *handler) peek(ctx context.Context, op, value string) (Token, error) {
+	if !validValue(value) {
+		return Token{}, h.wrap(op, ErrInvalidToken)
+	}
+	id, err := h.storage.id(value)
+	if err != nil {
+		return Token{}, h.wrap(op, err)
+	}
+	rec, err := h.store.GetToken(ctx, h.kind, id)
+	if errors.Is(err, latch.ErrNotFound) {
+		return Token{}, h.wrap(op, ErrInvalidToken)
+	}
+	if err != nil {
+		return Token{}, h.wrap(op, err)
+	}
+	if h.auth.Now().UnixMilli() >= rec.Expires {
+		return Token{}, h.wrap(op, ErrExpiredToken)
+	}
+	return Token{Kind: h.kind, UserID: rec.UserID, ExpiresAt: msTime(rec.Expires), value: value}, nil
+}
+
 // validate consumes a token and returns it, or ErrExpiredToken when it had
 // expired (it is consumed all the same).
 func (h *handler) validate(ctx context.Context, op, value, userID string) (Token, error) {
