@@ -214,23 +214,45 @@ func TestEmailVerification(t *testing.T) {
 		// B's code still works for B after A's failures with it.
 		b.do("POST", "/api/auth/email-verification/verify", map[string]string{"code": codeB}).want(t, 200, "")
 
-		// The link in the mail verifies too, once.
+		// The link in the mail verifies too, once, but only for the
+		// account's own session or with its password.
 		c, _ := e.signUp("cy@example.com", pw)
 		link := linkIn(t, e.mailTo("cy@example.com", "", 1), "/api/auth/email-verification/")
+		tok := link[strings.LastIndexByte(link, '/')+1:]
 		r = e.browser().do("GET", link, nil)
-		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/account") {
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/verify-email/"+tok {
 			t.Fatalf("verification link: %d %s", r.status, r.header.Get("Location"))
 		}
 		if r.header.Get("Referrer-Policy") != "no-referrer" {
 			t.Errorf("verification link Referrer-Policy %q", r.header.Get("Referrer-Policy"))
 		}
-		if c.do("GET", "/api/auth/session", nil).val("user", "emailVerified") != true {
-			t.Error("link did not verify")
+		const verifyLink = "/api/auth/email-verification/verify-link"
+		e.browser().do("POST", verifyLink, map[string]string{"token": tok}).want(t, 401, "PASSWORD_REQUIRED")
+		a.do("POST", verifyLink, map[string]string{"token": tok}).want(t, 401, "PASSWORD_REQUIRED") // another user's session
+		e.api().do("POST", verifyLink, map[string]string{"token": tok, "password": "not the password"}).want(t, 401, "INVALID_CREDENTIALS")
+		e.api().do("POST", verifyLink, map[string]string{"token": tok, "password": pw + "x"}).want(t, 401, "INVALID_CREDENTIALS")
+		if c.do("GET", "/api/auth/session", nil).val("user", "emailVerified") != false {
+			t.Fatal("a refused link verified the address")
 		}
-		r = e.browser().do("GET", link, nil)
-		if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || !strings.Contains(loc, "e=INVALID_TOKEN") {
-			t.Errorf("link used twice: %d %s", r.status, loc)
+		r = c.do("POST", verifyLink, map[string]string{"token": tok}).want(t, 200, "")
+		if r.val("user", "emailVerified") != true || r.str("session", "id") == "" {
+			t.Errorf("verify-link with the session: %s", r.raw)
 		}
+		c.do("POST", verifyLink, map[string]string{"token": tok}).want(t, 400, "INVALID_TOKEN")
+		e.api().do("POST", verifyLink, map[string]string{"token": ""}).want(t, 400, "INVALID_TOKEN")
+
+		// With the password, from a browser that is not signed in.
+		d, _ := e.signUp("dee@example.com", pw)
+		link = linkIn(t, e.mailTo("dee@example.com", "", 1), "/api/auth/email-verification/")
+		tok = link[strings.LastIndexByte(link, '/')+1:]
+		r = e.api().do("POST", verifyLink, map[string]string{"token": tok, "password": pw}).want(t, 200, "")
+		if r.val("user", "emailVerified") != true || r.val("session") != nil {
+			t.Errorf("verify-link with the password: %s", r.raw)
+		}
+		if d.do("GET", "/api/auth/session", nil).val("user", "emailVerified") != true {
+			t.Error("link with the password did not verify")
+		}
+		e.api().do("POST", verifyLink, map[string]string{"token": tok, "password": pw}).want(t, 400, "INVALID_TOKEN")
 	})
 }
 

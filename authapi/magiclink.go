@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/httpauth"
 )
 
 type magicLinkRequest struct {
@@ -52,17 +53,26 @@ func (h *Handler) requestMagicLink(r *http.Request, rawEmail, callback string) e
 	return nil
 }
 
-// useMagicLink consumes the link's token, starts a session (the link proved
-// the mailbox, so the email is marked verified) and redirects.
+// useMagicLink consumes the link's token, starts a session and redirects.
+// The link proved the mailbox: an account whose address was not verified
+// is claimed (claimMailbox) unless the browser holds a live session of
+// that user already (its creator's); the address is marked verified.
 func (h *Handler) useMagicLink(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	ctx := r.Context()
-	tok, err := h.magic.Validate(ctx, r.PathValue("token"))
+	var s latch.Session
+	err := h.auth.InTx(r.Context(), func(ctx context.Context) error {
+		tok, err := h.magic.Validate(ctx, r.PathValue("token"))
+		if err != nil {
+			return err
+		}
+		if err := h.proveMailbox(ctx, r, tok.UserID); err != nil {
+			return err
+		}
+		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: tok.UserID})
+		return err
+	})
 	if err == nil {
-		_, err = h.markVerified(ctx, tok.UserID)
-	}
-	if err == nil {
-		_, err = h.startSession(w, r, tok.UserID)
+		h.sessions.SetSessionCookie(w, s)
 	}
 	if err != nil {
 		if errors.Is(err, latch.ErrInvalidUserID) {
@@ -73,4 +83,24 @@ func (h *Handler) useMagicLink(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, localPath(r.URL.Query().Get("callbackURL"), "/account?m=signed-in"), http.StatusSeeOther)
 	return nil
+}
+
+// proveMailbox records that the request proved control of the user's
+// address: the address is marked verified, and an account whose address
+// was not verified yet is claimed (claimMailbox) unless the request comes
+// with a live session of that user.
+func (h *Handler) proveMailbox(ctx context.Context, r *http.Request, userID string) error {
+	if s, ok := httpauth.FromContext(r.Context()); ok && s.UserID == userID {
+		_, err := h.markVerified(ctx, userID)
+		return err
+	}
+	u, err := h.auth.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.Attributes.Bool(attrEmailVerified) {
+		return nil
+	}
+	_, err = h.claimMailbox(ctx, u)
+	return err
 }

@@ -108,6 +108,7 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	acc, err := oauth.FindOrCreateUser(ctx, h.auth, res.ProviderID, res.User, oauth.LinkOptions{
 		NormalizeEmail: NormalizeEmail,
+		Claim:          h.claimMailbox,
 		Attributes: func(oauth.ProviderUser) latch.Attributes {
 			return latch.Attributes{attrCreatedAt: h.auth.Now()}
 		},

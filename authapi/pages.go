@@ -67,6 +67,8 @@ type pageData struct {
 	Mails             []mailView
 	OAuth             []oauthButton // sign-in providers, on /sign-in
 	CLI               *cliRequest   // the app asking, on /cli/authorize
+	LinkToken         string        // the verification link's token, on /verify-email/{token}
+	LinkOwner         bool          // signed in as the user of LinkToken
 }
 
 type sessionView struct {
@@ -135,6 +137,8 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("GET /verify-email", h.verifyEmailPage)
 	p("POST /verify-email", h.verifyEmailPost)
 	p("POST /verify-email/resend", h.resendPage)
+	p("GET /verify-email/{token}", h.verifyLinkPage)
+	p("POST /verify-email/{token}", h.verifyLinkPost)
 	p("GET /password-reset", h.formPage("password-reset", "Reset your password"))
 	p("POST /password-reset", h.passwordResetRequestPage)
 	p("GET /password-reset/{token}", h.passwordResetLink)
@@ -323,6 +327,47 @@ func (h *Handler) verifyEmailPost(w http.ResponseWriter, r *http.Request) error 
 		return h.formError(w, r, "verify-email", pageData{Title: "Verify your email"}, err)
 	}
 	http.Redirect(w, r, "/account?m=email-verified", http.StatusSeeOther)
+	return nil
+}
+
+// verifyLinkPage shows the mailed verification link's form; it does not
+// consume the link. Signed in as another user, it asks for the password
+// like a signed-out visit.
+func (h *Handler) verifyLinkPage(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	h.render(w, r, http.StatusOK, "verify-link", h.verifyLinkData(r))
+	return nil
+}
+
+// verifyLinkData is the verify-link page's data. Signed in as another
+// user than the link's, the page asks for the password like a signed-out
+// visit.
+func (h *Handler) verifyLinkData(r *http.Request) pageData {
+	d := pageData{Title: "Verify your email", LinkToken: r.PathValue("token")}
+	if s, ok := httpauth.FromContext(r.Context()); ok {
+		tok, err := h.links.Peek(r.Context(), d.LinkToken)
+		d.LinkOwner = err == nil && tok.UserID == s.UserID
+	}
+	return d
+}
+
+// verifyLinkPost verifies the address with the link and the proof
+// (verifyLink); a wrong or missing password shows the form again, with
+// the link still usable.
+func (h *Handler) verifyLinkPost(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	if _, err := h.verifyLink(r, r.PathValue("token"), r.PostFormValue("password")); err != nil {
+		if e := apiError(err); e == ErrInvalidToken || e == ErrExpiredToken {
+			h.redirectError(w, r, "/verify-email", err)
+			return nil
+		}
+		return h.formError(w, r, "verify-link", h.verifyLinkData(r), err)
+	}
+	if _, ok := httpauth.FromContext(r.Context()); ok {
+		http.Redirect(w, r, "/account?m=email-verified", http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/sign-in?m=email-verified", http.StatusSeeOther)
 	return nil
 }
 

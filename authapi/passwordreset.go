@@ -117,10 +117,11 @@ func (h *Handler) resetPasswordAPI(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// resetPassword consumes a reset token and, for its user: sets the new
-// password, deletes every session, marks the email verified (the link
-// proved the mailbox), retires the other reset links and starts a new
-// session with its cookie.
+// resetPassword consumes a reset token and, for its user: claims the
+// mailbox (claimMailbox: every session ends, every open sign-in token is
+// voided, and, when the address was not verified, every other password is
+// removed; the address is marked verified), sets the new password and
+// starts a new session with its cookie.
 //
 // Atomicity: all of it runs in latch.Auth.InTx, so on a SQL store it is one
 // transaction: a failure anywhere leaves the token unused, the old password
@@ -128,8 +129,9 @@ func (h *Handler) resetPasswordAPI(w http.ResponseWriter, r *http.Request) error
 // transaction spans the stores; then the writes are ordered so that an
 // interruption (an outage, a killed process) leaves the account safe: the
 // token is taken first (atomically, so a link works once even under
-// concurrent use), then the sessions go, then the password is replaced,
-// then the sessions go again (any made with the old password meanwhile).
+// concurrent use), then the sessions and tokens go, then the password is
+// replaced, then the sessions and tokens go again (any made with the old
+// password meanwhile).
 // An interruption can use up the link without changing the password, but
 // never leaves a new password beside an old session.
 func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, pw string) (latch.Session, error) {
@@ -162,7 +164,10 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 		if email = u.Attributes.String(attrEmail); email == "" {
 			return ErrInvalidToken
 		}
-		if err := h.auth.InvalidateAllUserSessions(ctx, u.ID); err != nil {
+		// The link proved the mailbox: the account is its owner's, with
+		// every session ended and every open sign-in token (magic links,
+		// CLI codes, other reset links) voided, before the password is set.
+		if u, err = h.claimMailbox(ctx, u); err != nil {
 			return err
 		}
 		if _, err := h.auth.UpdateKeyPassword(ctx, emailProvider, email, &pw); errors.Is(err, latch.ErrInvalidKeyID) {
@@ -174,15 +179,9 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 			return err
 		}
 		if !h.auth.Atomic() {
-			if err := h.auth.InvalidateAllUserSessions(ctx, u.ID); err != nil {
+			if err := h.endSignIns(ctx, u.ID); err != nil {
 				return err
 			}
-		}
-		if _, err := h.auth.UpdateUserAttributes(ctx, u.ID, latch.Attributes{attrEmailVerified: true}); err != nil {
-			return err
-		}
-		if err := h.resets.InvalidateAllUserTokens(ctx, u.ID); err != nil {
-			return err
 		}
 		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: u.ID})
 		return err

@@ -69,6 +69,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/sessions/{id}", methods{"DELETE": h.revokeSession})
 	a("/api/auth/email-verification", methods{"POST": h.sendVerificationAPI})
 	a("/api/auth/email-verification/verify", methods{"POST": h.verifyEmailAPI})
+	a("/api/auth/email-verification/verify-link", methods{"POST": h.verifyLinkAPI})
 	a("/api/auth/email-verification/{token}", methods{"GET": h.verifyEmailLink})
 	a("/api/auth/password-reset", methods{"POST": h.requestPasswordResetAPI})
 	a("/api/auth/password-reset/{token}", methods{"POST": h.resetPasswordAPI})

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/httpauth"
 	"github.com/latchauth/latch/token"
 )
 
@@ -95,21 +97,124 @@ func (h *Handler) markVerified(ctx context.Context, userID string) (latch.User, 
 	return u, nil
 }
 
-// verifyEmailLink consumes a verification link, marks the email verified
-// and redirects to callbackURL (a path on this site) or the account page.
+// ErrPasswordRequired answers a verification link opened without a live
+// session of the account's user and without its password: the link alone
+// does not verify the address (it may have been opened by someone other
+// than the account's creator, or by a mail scanner).
+var ErrPasswordRequired = newError(http.StatusUnauthorized, "PASSWORD_REQUIRED", "sign in, or enter the account's password, to verify the address with this link")
+
+// verifyEmailLink serves the link of older verification mails: it no
+// longer verifies by itself but sends the browser to the page that asks
+// for the proof (/verify-email/{token}). The token is not consumed.
 func (h *Handler) verifyEmailLink(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	tok, err := h.links.Validate(r.Context(), r.PathValue("token"))
-	if err == nil {
-		_, err = h.markVerified(r.Context(), tok.UserID)
+	http.Redirect(w, r, "/verify-email/"+url.PathEscape(r.PathValue("token")), http.StatusSeeOther)
+	return nil
+}
+
+type verifyLinkRequest struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+// verifiedJSON answers a verification link: the user, and the request's
+// session when it came with one.
+type verifiedJSON struct {
+	User    userJSON     `json:"user"`
+	Session *sessionJSON `json:"session,omitempty"`
+}
+
+// verifyLinkAPI serves POST /api/auth/email-verification/verify-link.
+func (h *Handler) verifyLinkAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	var req verifyLinkRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	u, err := h.verifyLink(r, req.Token, req.Password)
+	if err != nil {
+		return err
+	}
+	out := verifiedJSON{User: toUserJSON(u)}
+	if s, ok := httpauth.FromContext(r.Context()); ok && s.UserID == u.ID {
+		sj := toSessionJSON(s)
+		out.Session = &sj
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// verifyLink marks the address of the link's user verified when the
+// request proves it comes from the account's creator: with a live session
+// of that user, or with the account's password (throttled like a
+// sign-in). Otherwise it answers ErrPasswordRequired or
+// ErrInvalidCredentials and leaves the link unused, so that the owner can
+// still use it once signed in.
+func (h *Handler) verifyLink(r *http.Request, value, password string) (latch.User, error) {
+	ctx := r.Context()
+	if value == "" || len(value) > latch.MaxIDLength {
+		return latch.User{}, ErrInvalidToken
+	}
+	tok, err := h.links.Peek(ctx, value)
+	if err != nil {
+		return latch.User{}, err
+	}
+	if s, ok := httpauth.FromContext(ctx); !ok || s.UserID != tok.UserID {
+		if err := h.checkAccountPassword(r, tok.UserID, password); err != nil {
+			return latch.User{}, err
+		}
+	}
+	if tok, err = h.links.Validate(ctx, value); err != nil {
+		return latch.User{}, err
+	}
+	u, err := h.markVerified(ctx, tok.UserID)
+	if errors.Is(err, latch.ErrInvalidUserID) {
+		return latch.User{}, ErrInvalidToken // the user was deleted since
+	}
+	return u, err
+}
+
+// checkAccountPassword checks the password of the user's email key, under
+// the sign-in throttles of the address and the client's IP.
+func (h *Handler) checkAccountPassword(r *http.Request, userID, password string) error {
+	ctx := r.Context()
+	if password == "" {
+		return ErrPasswordRequired
+	}
+	u, err := h.auth.GetUser(ctx, userID)
+	if errors.Is(err, latch.ErrInvalidUserID) {
+		return ErrInvalidToken // the user was deleted since
 	}
 	if err != nil {
-		if errors.Is(err, latch.ErrInvalidUserID) {
-			err = ErrInvalidToken
-		}
-		h.redirectError(w, r, "/verify-email", err)
-		return nil
+		return err
 	}
-	http.Redirect(w, r, localPath(r.URL.Query().Get("callbackURL"), "/account?m=email-verified"), http.StatusSeeOther)
+	email := u.Attributes.String(attrEmail)
+	if email == "" {
+		return ErrInvalidCredentials
+	}
+	ipKey, emailKey := "sign-in:ip:"+h.clientIP(r), "sign-in:email:"+email
+	if err := h.checkThrottle(ctx, h.ipLimit, ipKey); err != nil {
+		return err
+	}
+	wait, err := h.emailLimit.Attempt(ctx, emailKey)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return ErrTooManyRequests.withRetry(wait)
+	}
+	key, err := h.auth.UseKey(ctx, emailProvider, email, &password)
+	if err == nil && key.UserID != userID {
+		err = ErrInvalidCredentials
+	}
+	if err != nil {
+		if apiError(err) == ErrInvalidCredentials {
+			h.fail(ctx, h.ipLimit, ipKey)
+		}
+		return err
+	}
+	if err := h.emailLimit.Reset(ctx, emailKey); err != nil {
+		h.log.WarnContext(ctx, "throttle reset failed", "err", err)
+	}
 	return nil
 }

@@ -29,6 +29,13 @@ type LinkOptions struct {
 	// Attributes, when set, adds attributes to a new user (created_at,
 	// say) besides email, email_verified and name.
 	Attributes func(ProviderUser) latch.Attributes
+	// Claim, when set, replaces what linking does to a user whose address
+	// was not verified yet (remove the email key's password, end the
+	// user's sessions, mark the address verified) with the caller's own
+	// cleanup, which must do at least as much; authapi also voids the
+	// user's open sign-in tokens there. It runs inside the link's
+	// transaction and returns the user as it is afterwards.
+	Claim func(ctx context.Context, u latch.User) (latch.User, error)
 }
 
 // Linked tells how FindOrCreateUser found the user.
@@ -127,7 +134,7 @@ func findKey(ctx context.Context, auth *latch.Auth, providerID string, pu Provid
 // address and a password of theirs): the email key's password is removed
 // and the user's sessions are ended before the provider key is added, and
 // the address is marked verified. The owner can set a password again by
-// password reset.
+// password reset. LinkOptions.Claim replaces this cleanup with the caller's.
 func FindOrCreateUser(ctx context.Context, auth *latch.Auth, providerID string, pu ProviderUser, opts LinkOptions) (Account, error) {
 	if key, ok, err := findKey(ctx, auth, providerID, pu); err != nil {
 		return Account{}, err
@@ -146,7 +153,7 @@ func FindOrCreateUser(ctx context.Context, auth *latch.Auth, providerID string, 
 	}
 	verified := pu.EmailVerified && email != ""
 	if verified {
-		acc, ok, err := linkByEmail(ctx, auth, providerID, pu.ID, email)
+		acc, ok, err := linkByEmail(ctx, auth, providerID, pu.ID, email, opts.Claim)
 		if ok || err != nil {
 			return acc, err
 		}
@@ -185,7 +192,7 @@ func FindOrCreateUser(ctx context.Context, auth *latch.Auth, providerID string, 
 
 // linkByEmail adds the provider key to the user of the email key; ok is
 // false when there is no such key.
-func linkByEmail(ctx context.Context, auth *latch.Auth, providerID, providerUserID, email string) (Account, bool, error) {
+func linkByEmail(ctx context.Context, auth *latch.Auth, providerID, providerUserID, email string, claim func(context.Context, latch.User) (latch.User, error)) (Account, bool, error) {
 	emailKey, err := auth.GetKey(ctx, EmailProviderID, email)
 	if errors.Is(err, latch.ErrInvalidKeyID) {
 		return Account{}, false, nil
@@ -199,7 +206,11 @@ func linkByEmail(ctx context.Context, auth *latch.Auth, providerID, providerUser
 		if err != nil {
 			return err
 		}
-		if !u.Attributes.Bool(AttrEmailVerified) {
+		if !u.Attributes.Bool(AttrEmailVerified) && claim != nil {
+			if u, err = claim(ctx, u); err != nil {
+				return err
+			}
+		} else if !u.Attributes.Bool(AttrEmailVerified) {
 			// Whoever set this password never proved the address: the
 			// provider's user, who did, gets the account without it.
 			if emailKey.PasswordDefined {

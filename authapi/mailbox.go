@@ -1,0 +1,72 @@
+package authapi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/latchauth/latch"
+)
+
+// userTokens is a kind of single-use token that can be voided for a user.
+type userTokens interface {
+	Name() string
+	InvalidateAllUserTokens(ctx context.Context, userID string) error
+}
+
+// signInTokens lists every kind of token that signs a user in or changes
+// their account: magic links, CLI authorization codes, one-time tokens,
+// reset links, and the verification links and codes.
+func (h *Handler) signInTokens() []userTokens {
+	return []userTokens{h.magic, h.cliCodes, h.oneTime, h.resets, h.links, h.codes}
+}
+
+// endSignIns ends every session of the user and voids every open sign-in
+// token, so that nothing issued before still lets anyone in.
+func (h *Handler) endSignIns(ctx context.Context, userID string) error {
+	if err := h.auth.InvalidateAllUserSessions(ctx, userID); err != nil {
+		return err
+	}
+	for _, t := range h.signInTokens() {
+		if err := t.InvalidateAllUserTokens(ctx, userID); err != nil {
+			return fmt.Errorf("voiding %s tokens: %w", t.Name(), err)
+		}
+	}
+	return nil
+}
+
+// claimMailbox gives the account to whoever just proved control of its
+// address (a magic link, a password reset, a provider's verified email)
+// and is not known to be its creator: whoever controls the mailbox owns
+// the account. When the address was not verified yet, every password set
+// before is removed (someone may have signed up with another's address
+// and a password of their own, and kept the session: account
+// pre-hijacking); in every case each session ends and every open sign-in
+// token is voided; then the address is marked verified. It returns the
+// user as it is afterwards.
+//
+// Run it in latch.Auth.InTx with the rest of the step. Without a
+// transaction the writes are ordered so that an interruption leaves the
+// address unverified, and the next proof claims the account again.
+func (h *Handler) claimMailbox(ctx context.Context, u latch.User) (latch.User, error) {
+	if !u.Attributes.Bool(attrEmailVerified) {
+		keys, err := h.auth.GetAllUserKeys(ctx, u.ID)
+		if err != nil {
+			return latch.User{}, err
+		}
+		for _, k := range keys {
+			if !k.PasswordDefined {
+				continue
+			}
+			if _, err := h.auth.UpdateKeyPassword(ctx, k.ProviderID, k.ProviderUserID, nil); err != nil {
+				return latch.User{}, err
+			}
+		}
+	}
+	if err := h.endSignIns(ctx, u.ID); err != nil {
+		return latch.User{}, err
+	}
+	if u.Attributes.Bool(attrEmailVerified) {
+		return u, nil
+	}
+	return h.auth.UpdateUserAttributes(ctx, u.ID, latch.Attributes{attrEmailVerified: true})
+}
