@@ -468,8 +468,9 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	views := make([]sessionView, 0, len(list))
 	for _, x := range list {
+		handle := sessionHandle(x.ID) // never the id: under lucia2 it is the token
 		v := sessionView{
-			ID: x.ID, Short: x.ID[:min(8, len(x.ID))], Current: x.ID == s.ID,
+			ID: handle, Short: handle[:8], Current: x.ID == s.ID,
 			ActiveExpires: x.ActiveExpires.UTC().Format(timeLayout), IdleExpires: x.IdleExpires.UTC().Format(timeLayout),
 		}
 		if v.Current { // this browser's first
@@ -487,11 +488,11 @@ func (h *Handler) revokeSessionPage(w http.ResponseWriter, r *http.Request) erro
 	if !ok {
 		return nil
 	}
-	id := r.PathValue("id")
-	if err := h.revokeOwnSession(w, r, id); err != nil {
+	handle := r.PathValue("id")
+	if err := h.revokeOwnSession(w, r, handle); err != nil {
 		return err
 	}
-	if id == s.ID {
+	if handle == sessionHandle(s.ID) {
 		http.Redirect(w, r, "/?m=signed-out", http.StatusSeeOther)
 		return nil
 	}

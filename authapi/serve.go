@@ -222,8 +222,9 @@ type userJSON struct {
 	CreatedAt     *time.Time `json:"createdAt,omitempty"`
 }
 
-// sessionJSON is a session as the API shows it: its id (a digest of the
-// token, safe to show) and expiries, never its token.
+// sessionJSON is a session as the API shows it: its handle (sessionHandle,
+// never its stored id, which is the token itself under the lucia2 profile)
+// and expiries, never its token.
 type sessionJSON struct {
 	ID            string    `json:"id"`
 	ActiveExpires time.Time `json:"activeExpires"`
@@ -255,7 +256,7 @@ func toUserJSON(u latch.User) userJSON {
 }
 
 func toSessionJSON(s latch.Session) sessionJSON {
-	return sessionJSON{ID: s.ID, ActiveExpires: s.ActiveExpires, IdleExpires: s.IdleExpires, Fresh: s.Fresh}
+	return sessionJSON{ID: sessionHandle(s.ID), ActiveExpires: s.ActiveExpires, IdleExpires: s.IdleExpires, Fresh: s.Fresh}
 }
 
 func authBody(r *http.Request, s latch.Session) authJSON {

@@ -1,11 +1,21 @@
 package authapi
 
 import (
-	"errors"
+	"crypto/subtle"
 	"net/http"
 
 	"github.com/latchauth/latch"
 )
+
+// sessionHandle returns the opaque handle under which the API and the
+// pages show a session, and by which they revoke it: a digest of its
+// stored id that cannot be turned back into it. Under the lucia2 profile
+// the stored id is the session's token, the bearer secret itself; the
+// handle keeps one session's answer from giving away the others, in every
+// profile alike.
+func sessionHandle(id string) string {
+	return latch.HashToken("latch session handle\x00" + id)[:32]
+}
 
 func (h *Handler) getSession(w http.ResponseWriter, r *http.Request) error {
 	s, err := currentSession(r)
@@ -48,17 +58,15 @@ func (h *Handler) revokeSession(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// revokeOwnSession deletes one of the signed-in user's sessions by id;
-// another user's session is as unknown as a missing one.
-func (h *Handler) revokeOwnSession(w http.ResponseWriter, r *http.Request, id string) error {
+// revokeOwnSession deletes one of the signed-in user's sessions by its
+// handle (sessionHandle); another user's session is as unknown as a
+// missing one.
+func (h *Handler) revokeOwnSession(w http.ResponseWriter, r *http.Request, handle string) error {
 	s, err := currentSession(r)
 	if err != nil {
 		return err
 	}
-	other, err := h.auth.GetSessionByID(r.Context(), id)
-	if errors.Is(err, latch.ErrInvalidSessionID) || (err == nil && other.UserID != s.UserID) {
-		return ErrSessionNotFound
-	}
+	id, err := h.sessionByHandle(r, s.UserID, handle)
 	if err != nil {
 		return err
 	}
@@ -69,6 +77,24 @@ func (h *Handler) revokeOwnSession(w http.ResponseWriter, r *http.Request, id st
 		h.sessions.ClearSessionCookie(w)
 	}
 	return nil
+}
+
+// sessionByHandle returns the stored id of the user's live session with
+// this handle, or ErrSessionNotFound.
+func (h *Handler) sessionByHandle(r *http.Request, userID, handle string) (string, error) {
+	if len(handle) != 32 {
+		return "", ErrSessionNotFound
+	}
+	list, err := h.auth.GetAllUserSessions(r.Context(), userID)
+	if err != nil {
+		return "", err
+	}
+	for _, x := range list {
+		if subtle.ConstantTimeCompare([]byte(sessionHandle(x.ID)), []byte(handle)) == 1 {
+			return x.ID, nil
+		}
+	}
+	return "", ErrSessionNotFound
 }
 
 func (h *Handler) revokeOtherSessions(w http.ResponseWriter, r *http.Request) error {
