@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -173,6 +174,8 @@ var thCases = []struct {
 	{"password/attempts", thPasswordAttempts},
 	{"password/concurrent-guesses", thPasswordConcurrent},
 	{"one-time/verify", thOneTime},
+	{"authorization-code/session-bound", thAuthCodeSession},
+	{"id/peek", thIDPeek},
 	{"reset/limit-reuse", thReset},
 	{"purge", thPurge},
 	{"race/validate-200", thRaceValidate},
@@ -446,6 +449,57 @@ func thOneTime(t *testing.T, s Stores) {
 	listed.Token = ""
 	_, err = ott.Generate(e.ctx, listed)
 	thWant(t, "Generate for a session without Token", err, latch.ErrInvalidSessionID)
+}
+
+// thAuthCodeSession: a code is bound to the session that issued it; it
+// exchanges while that session lives, and for nothing once it has ended
+// or the user's codes are voided.
+func thAuthCodeSession(t *testing.T, s Stores) {
+	e := thEnvOf(t, s)
+	codes := thMust(token.NewAuthorizationCodes(e.auth, "cli-code", token.AuthorizationCodeOptions{}))(t, "NewAuthorizationCodes")
+	u := e.user()
+	sess := thMust(e.auth.CreateSession(e.ctx, latch.CreateSessionOptions{UserID: u}))(t, "CreateSession")
+	verifier := strings.Repeat("v", 43)
+	challenge := token.CodeChallengeS256(verifier)
+	const redirect = "http://127.0.0.1:5000/cb"
+
+	c := thMust(codes.Issue(e.ctx, sess, challenge, redirect))(t, "Issue")
+	got := thMust(codes.Exchange(e.ctx, c.String(), verifier, redirect))(t, "Exchange")
+	if got.UserID != u {
+		t.Fatalf("Exchange: user %q, want %q", got.UserID, u)
+	}
+
+	c = thMust(codes.Issue(e.ctx, sess, challenge, redirect))(t, "Issue")
+	thNoErr(t, "InvalidateAllUserTokens", codes.InvalidateAllUserTokens(e.ctx, u))
+	_, err := codes.Exchange(e.ctx, c.String(), verifier, redirect)
+	thWant(t, "Exchange after InvalidateAllUserTokens", err, token.ErrInvalidToken)
+
+	c = thMust(codes.Issue(e.ctx, sess, challenge, redirect))(t, "Issue")
+	thNoErr(t, "InvalidateAllUserSessions", e.auth.InvalidateAllUserSessions(e.ctx, u))
+	_, err = codes.Exchange(e.ctx, c.String(), verifier, redirect)
+	thWant(t, "Exchange after the session ended", err, token.ErrInvalidToken)
+	_, err = codes.Issue(e.ctx, sess, challenge, redirect)
+	thWant(t, "Issue for an ended session", err, latch.ErrInvalidSessionID)
+}
+
+// thIDPeek: Peek reads a token without consuming it.
+func thIDPeek(t *testing.T, s Stores) {
+	e := thEnvOf(t, s)
+	links := thMust(token.NewIDTokens(e.auth, "peek-link", token.IDTokenOptions{ExpiresIn: time.Hour}))(t, "NewIDTokens")
+	u := e.user()
+	tok := thMust(links.Issue(e.ctx, u))(t, "Issue")
+	for range 2 {
+		got := thMust(links.Peek(e.ctx, tok.String()))(t, "Peek")
+		thCheck(t, "Peek", got, "peek-link", tok.String(), u, thStart.Add(time.Hour), false)
+	}
+	thMust(links.Validate(e.ctx, tok.String()))(t, "Validate after Peek")
+	_, err := links.Peek(e.ctx, tok.String())
+	thWant(t, "Peek of a used token", err, token.ErrInvalidToken)
+	tok = thMust(links.Issue(e.ctx, u))(t, "Issue")
+	e.clock.Add(time.Hour)
+	_, err = links.Peek(e.ctx, tok.String())
+	thWant(t, "Peek of an expired token", err, token.ErrExpiredToken)
+	thMust(links.GetAllUserTokens(e.ctx, u))(t, "GetAllUserTokens") // still listed: Peek removes nothing
 }
 
 func thReset(t *testing.T, s Stores) {
