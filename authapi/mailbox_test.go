@@ -175,3 +175,44 @@ func TestResetVoidsSignInTokens(t *testing.T) {
 		e.api().do("POST", first, map[string]string{"password": "yet another password"}).want(t, http.StatusBadRequest, "INVALID_TOKEN")
 	})
 }
+
+// TestVerifyLinkPage: the mailed verification link's page consumes nothing
+// on GET; signed in to the account it verifies with one button, signed out
+// (or as another user) it asks for the password.
+func TestVerifyLinkPage(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		owner, _ := e.signUp("page@example.com", pw)
+		link := linkIn(t, e.mailTo("page@example.com", "", 1), "/api/auth/email-verification/")
+		page := "/verify-email/" + link[strings.LastIndexByte(link, '/')+1:]
+
+		other, _ := e.signUp("other@example.com", pw)
+		for name, b := range map[string]*client{"signed out": e.browser(), "another user": other} {
+			r := b.do("GET", page, nil).want(t, http.StatusOK, "")
+			if !strings.Contains(r.html(), `name="password"`) || r.header.Get("Referrer-Policy") != "no-referrer" {
+				t.Errorf("%s: page without a password field or no-referrer: %.500s", name, r.raw)
+			}
+			if r := b.form(page, url.Values{"password": {"wrong password"}}); r.status != http.StatusUnauthorized || !strings.Contains(r.html(), `name="password"`) {
+				t.Errorf("%s, wrong password: %d %.300s", name, r.status, r.raw)
+			}
+		}
+		r := owner.do("GET", page, nil).want(t, http.StatusOK, "")
+		if strings.Contains(r.html(), `name="password"`) {
+			t.Errorf("the owner's page asks for the password: %.500s", r.raw)
+		}
+		wantRedirect(t, owner.form(page, url.Values{}), "/account?m=email-verified")
+		if owner.do("GET", "/api/auth/session", nil).val("user", "emailVerified") != true {
+			t.Fatal("the page did not verify")
+		}
+		wantRedirect(t, owner.form(page, url.Values{}), "/verify-email?e=INVALID_TOKEN")
+
+		// Signed out, with the password.
+		e.signUp("pw@example.com", pw)
+		link = linkIn(t, e.mailTo("pw@example.com", "", 1), "/api/auth/email-verification/")
+		page = "/verify-email/" + link[strings.LastIndexByte(link, '/')+1:]
+		wantRedirect(t, e.browser().form(page, url.Values{"password": {pw}}), "/sign-in?m=email-verified")
+		me := e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "pw@example.com", "password": pw}).want(t, http.StatusOK, "")
+		if me.val("user", "emailVerified") != true {
+			t.Errorf("the password form did not verify: %s", me.raw)
+		}
+	})
+}
