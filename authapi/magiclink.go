@@ -101,6 +101,6 @@ func (h *Handler) proveMailbox(ctx context.Context, r *http.Request, userID stri
 	if u.Attributes.Bool(attrEmailVerified) {
 		return nil
 	}
-	_, err = h.claimMailbox(ctx, u)
+	_, err = h.claimMailbox(ctx, u, "", nil)
 	return err
 }

@@ -44,17 +44,24 @@ func (h *Handler) endSignIns(ctx context.Context, userID string) error {
 // token is voided; then the address is marked verified. It returns the
 // user as it is afterwards.
 //
+// A reset passes the id of the key whose password it replaces and the
+// step that sets it: that key's password is left to the step, which runs
+// after every session and token has ended and before the address is
+// marked verified; so that on stores without a transaction an
+// interruption leaves the old password (never none) on an address still
+// unverified, which the next proof claims again.
+//
 // Run it in latch.Auth.InTx with the rest of the step. Without a
 // transaction the writes are ordered so that an interruption leaves the
 // address unverified, and the next proof claims the account again.
-func (h *Handler) claimMailbox(ctx context.Context, u latch.User) (latch.User, error) {
+func (h *Handler) claimMailbox(ctx context.Context, u latch.User, replacing string, setPassword func(context.Context) error) (latch.User, error) {
 	if !u.Attributes.Bool(attrEmailVerified) {
 		keys, err := h.auth.GetAllUserKeys(ctx, u.ID)
 		if err != nil {
 			return latch.User{}, err
 		}
 		for _, k := range keys {
-			if !k.PasswordDefined {
+			if !k.PasswordDefined || k.ID() == replacing {
 				continue
 			}
 			if _, err := h.auth.UpdateKeyPassword(ctx, k.ProviderID, k.ProviderUserID, nil); err != nil {
@@ -64,6 +71,11 @@ func (h *Handler) claimMailbox(ctx context.Context, u latch.User) (latch.User, e
 	}
 	if err := h.endSignIns(ctx, u.ID); err != nil {
 		return latch.User{}, err
+	}
+	if setPassword != nil {
+		if err := setPassword(ctx); err != nil {
+			return latch.User{}, err
+		}
 	}
 	if u.Attributes.Bool(attrEmailVerified) {
 		return u, nil

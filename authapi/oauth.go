@@ -1,6 +1,7 @@
 package authapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -108,7 +109,9 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	acc, err := oauth.FindOrCreateUser(ctx, h.auth, res.ProviderID, res.User, oauth.LinkOptions{
 		NormalizeEmail: NormalizeEmail,
-		Claim:          h.claimMailbox,
+		Claim: func(ctx context.Context, u latch.User) (latch.User, error) {
+			return h.claimMailbox(ctx, u, "", nil)
+		},
 		Attributes: func(oauth.ProviderUser) latch.Attributes {
 			return latch.Attributes{attrCreatedAt: h.auth.Now()}
 		},

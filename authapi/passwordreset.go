@@ -166,22 +166,23 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 		}
 		// The link proved the mailbox: the account is its owner's, with
 		// every session ended and every open sign-in token (magic links,
-		// CLI codes, other reset links) voided, before the password is set.
-		if u, err = h.claimMailbox(ctx, u); err != nil {
-			return err
-		}
-		if _, err := h.auth.UpdateKeyPassword(ctx, emailProvider, email, &pw); errors.Is(err, latch.ErrInvalidKeyID) {
-			// An account made by OAuth gets its first password.
-			if _, err := h.auth.CreateKey(ctx, u.ID, latch.KeyOptions{ProviderID: emailProvider, ProviderUserID: email, Password: &pw}); err != nil {
+		// CLI codes, other reset links) voided before the password is set.
+		setPassword := func(ctx context.Context) error {
+			if _, err := h.auth.UpdateKeyPassword(ctx, emailProvider, email, &pw); errors.Is(err, latch.ErrInvalidKeyID) {
+				// An account made by OAuth gets its first password.
+				if _, err := h.auth.CreateKey(ctx, u.ID, latch.KeyOptions{ProviderID: emailProvider, ProviderUserID: email, Password: &pw}); err != nil {
+					return err
+				}
+			} else if err != nil {
 				return err
 			}
-		} else if err != nil {
-			return err
-		}
-		if !h.auth.Atomic() {
-			if err := h.endSignIns(ctx, u.ID); err != nil {
-				return err
+			if !h.auth.Atomic() {
+				return h.endSignIns(ctx, u.ID) // any made with the old password meanwhile
 			}
+			return nil
+		}
+		if u, err = h.claimMailbox(ctx, u, latch.KeyID(emailProvider, email), setPassword); err != nil {
+			return err
 		}
 		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: u.ID})
 		return err
