@@ -143,6 +143,28 @@ func TestFindOrCreateUser(t *testing.T) {
 			}
 		})
 
+		t.Run("claim hook replaces the cleanup", func(t *testing.T) {
+			u := emailUser(t, a, "claimed@example.com", false)
+			var got []string
+			claim := func(ctx context.Context, cu latch.User) (latch.User, error) {
+				got = append(got, cu.ID)
+				return a.UpdateUserAttributes(ctx, cu.ID, latch.Attributes{"email_verified": true, "claimed": true})
+			}
+			acc, err := oauth.FindOrCreateUser(ctx, a, "google", oauth.ProviderUser{ID: "g-3", Email: "claimed@example.com", EmailVerified: true}, oauth.LinkOptions{Claim: claim})
+			if err != nil || acc.How != oauth.LinkedByEmail || acc.User.ID != u.ID {
+				t.Fatalf("link: %+v, %v", acc, err)
+			}
+			if len(got) != 1 || got[0] != u.ID || !acc.User.Attributes.Bool("claimed") {
+				t.Fatalf("Claim called for %v, user %+v: want once, for %s, and its user returned", got, acc.User.Attributes, u.ID)
+			}
+			// A verified account is linked without a claim.
+			emailUser(t, a, "verified-claim@example.com", true)
+			got = nil
+			if _, err := oauth.FindOrCreateUser(ctx, a, "google", oauth.ProviderUser{ID: "g-4", Email: "verified-claim@example.com", EmailVerified: true}, oauth.LinkOptions{Claim: claim}); err != nil || len(got) != 0 {
+				t.Fatalf("verified account: Claim called %d times, %v", len(got), err)
+			}
+		})
+
 		t.Run("address the normalizer refuses", func(t *testing.T) {
 			acc, err := oauth.FindOrCreateUser(ctx, a, "github", oauth.ProviderUser{ID: "gh-odd", Email: "odd@@example", EmailVerified: true},
 				oauth.LinkOptions{NormalizeEmail: func(s string) (string, error) {
