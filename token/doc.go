@@ -7,12 +7,16 @@
 //
 //   - IDTokens: long random values that identify their user by themselves
 //     (links). Issue, Validate, Invalidate, InvalidateAllUserTokens,
-//     GetAllUserTokens, as in Lucia's tokens integration.
+//     GetAllUserTokens, as in Lucia's tokens integration; Peek reads one
+//     without consuming it.
 //   - PasswordTokens: short numeric codes the user types in, bound to their
 //     user (Validate takes the user id) and guarded by an attempt limit.
 //   - OneTimeTokens: short-lived tokens bound to a session, exchanged for
 //     it once (better-auth's one-time-token plugin).
 //   - PasswordResets: reset links with a per-user issue limit.
+//   - AuthorizationCodes: the PKCE codes of native and command-line apps'
+//     sign-in, bound to the session that allowed them: once that session
+//     ends, a code exchanges for nothing.
 //
 // Validation consumes a token in the same atomic step that reads it (the
 // store's TakeToken), so of any number of concurrent validations of one
