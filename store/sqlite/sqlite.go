@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/latchauth/latch"
 	"modernc.org/sqlite"
@@ -33,11 +34,54 @@ type Store struct {
 }
 
 // Pragmas of every connection. busy_timeout comes first (the driver applies
-// it first too) so that the others wait for a lock instead of failing.
+// it first too) so that the others wait for a lock instead of failing. The
+// switch to WAL is not among them: see setWAL.
 const (
-	writerParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	writerParams = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	readerParams = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=query_only(1)"
 )
+
+// busyTimeout is the busy_timeout above, which setWAL's retries keep to.
+const busyTimeout = 10 * time.Second
+
+// setWAL switches the file to WAL mode, waiting on a busy database as
+// busy_timeout makes every other statement wait. SQLite answers a
+// journal-mode switch that meets another connection's lock with
+// SQLITE_BUSY at once, without calling the busy handler, so that several
+// processes opening a new file together would fail now and then; this
+// retries the switch until busyTimeout has passed. WAL is a property of
+// the file: once set, the switch is a no-op read.
+func setWAL(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	wait := time.Millisecond
+	for {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		if err == nil {
+			if !strings.EqualFold(mode, "wal") {
+				return fmt.Errorf("journal_mode is %s, not wal", mode)
+			}
+			return nil
+		}
+		if !isBusy(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
+}
+
+// isBusy reports SQLITE_BUSY and its extended codes.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
 
 // Open opens the SQLite database file at path, creating it when it does not
 // exist, and switches it to WAL mode. It does not create Latch's tables:
@@ -60,7 +104,7 @@ func Open(path string) (*Store, error) {
 	writer.SetConnMaxIdleTime(0)
 	// Open the writer first: it creates the file and turns WAL on, which the
 	// read-only connections cannot do.
-	if err := writer.PingContext(context.Background()); err != nil {
+	if err := setWAL(context.Background(), writer); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

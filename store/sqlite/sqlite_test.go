@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -435,5 +437,55 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMigrateConcurrentlyRounds runs TestMigrateConcurrently's four
+// concurrent opens of one new file LATCH_SQLITE_OPEN_ROUNDS times (1000 to
+// prove that open waits on a busy database instead of failing now and then
+// with SQLITE_BUSY) and fails with the number of rounds that failed. It is
+// skipped when the variable is unset: it is a soak loop, not a unit test.
+func TestMigrateConcurrentlyRounds(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("LATCH_SQLITE_OPEN_ROUNDS"))
+	if n <= 0 {
+		t.Skip("set LATCH_SQLITE_OPEN_ROUNDS=1000 to run")
+	}
+	dir := t.TempDir()
+	failed := 0
+	var first error
+	for i := range n {
+		path := filepath.Join(dir, fmt.Sprintf("latch-%d.db", i))
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for range 4 {
+			wg.Go(func() {
+				s, err := sqlite.Open(path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer s.Close()
+				errs <- s.Migrate(context.Background())
+			})
+		}
+		wg.Wait()
+		close(errs)
+		var roundErr error
+		for err := range errs {
+			roundErr = errors.Join(roundErr, err)
+		}
+		if roundErr != nil {
+			failed++
+			if first == nil {
+				first = roundErr
+			}
+		}
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(path + suffix)
+		}
+	}
+	t.Logf("%d of %d rounds failed", failed, n)
+	if failed > 0 {
+		t.Errorf("%d of %d rounds failed; the first: %v", failed, n, first)
 	}
 }
