@@ -39,14 +39,39 @@ func (a Attributes) Clone() Attributes {
 // String returns the attribute as a string, or "" when absent or not a string.
 func (a Attributes) String(key string) string { s, _ := a[key].(string); return s }
 
-// Bool returns the attribute as a bool, or false when absent or not a bool.
-func (a Attributes) Bool(key string) bool { b, _ := a[key].(bool); return b }
+// Bool returns the attribute as a bool, or false when absent or of another
+// type. An integer is a bool as SQL databases without a boolean type keep
+// them (SQLite; JavaScript's Boolean(x)): 0 is false, any other value true.
+func (a Attributes) Bool(key string) bool {
+	switch v := a[key].(type) {
+	case bool:
+		return v
+	case int64:
+		return v != 0
+	}
+	return false
+}
 
 // Int returns the attribute as an int64, or 0 when absent or not an integer.
 func (a Attributes) Int(key string) int64 { i, _ := a[key].(int64); return i }
 
-// Time returns the attribute as a time, or the zero time when absent.
-func (a Attributes) Time(key string) time.Time { t, _ := a[key].(time.Time); return t }
+// Time returns the attribute as a time, or the zero time when absent or
+// of another type. As the databases of JavaScript applications keep times,
+// an integer is read as Unix milliseconds (Date.getTime) and a string in
+// RFC 3339 (Date.toISOString) as that time, in UTC.
+func (a Attributes) Time(key string) time.Time {
+	switch v := a[key].(type) {
+	case time.Time:
+		return v
+	case int64:
+		return time.UnixMilli(v).UTC()
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
 
 // attrTime is the JSON wrapper that keeps a time distinct from a string.
 const attrTimeKey = "$time"

@@ -129,3 +129,33 @@ func TestKeyIDParsing(t *testing.T) {
 		}
 	}
 }
+
+// TestAttributesTypedAccessors checks the accessors, the conversions for
+// the integer booleans and the integer and text times of databases written
+// by JavaScript applications included.
+func TestAttributesTypedAccessors(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 4, 22, 1, 2, 345_000_000, time.UTC)
+	a := Attributes{
+		"b": true, "one": int64(1), "zero": int64(0), "two": int64(2), "s": "true",
+		"t": at, "ms": at.UnixMilli(), "iso": "2026-12-04T23:01:02.345+01:00", "text": "yesterday",
+	}
+	bools := []struct {
+		key  string
+		want bool
+	}{{"b", true}, {"one", true}, {"two", true}, {"zero", false}, {"s", false}, {"t", false}, {"missing", false}}
+	for _, c := range bools {
+		if got := a.Bool(c.key); got != c.want {
+			t.Errorf("Bool(%q) = %v, want %v", c.key, got, c.want)
+		}
+	}
+	times := []struct {
+		key  string
+		want time.Time
+	}{{"t", at}, {"ms", at}, {"iso", at}, {"text", time.Time{}}, {"b", time.Time{}}, {"missing", time.Time{}}}
+	for _, c := range times {
+		if got := a.Time(c.key); !got.Equal(c.want) || got.Location() != time.UTC {
+			t.Errorf("Time(%q) = %v, want %v in UTC", c.key, got, c.want)
+		}
+	}
+}

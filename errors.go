@@ -46,6 +46,14 @@ var (
 	// answers 503 and a client tries again. The stores mark their errors
 	// with Unavailable.
 	ErrStoreUnavailable = errors.New("latch: store unavailable")
+	// ErrStoreSchema is wrapped into a store's error when the database's
+	// schema cannot hold what was written: a value of a type its column
+	// cannot take, one longer than its column, a NOT NULL column left
+	// without a value. The error also matches ErrInvalidAttributes or
+	// ErrInvalidRequest, since the caller chose the value; but to a server
+	// whose code chose it, it is its own fault (authapi answers 500 and
+	// logs the cause), not its client's.
+	ErrStoreSchema = errors.New("latch: the store's schema cannot hold the value")
 )
 
 // Unavailable returns err marked with ErrStoreUnavailable (err stays
