@@ -49,7 +49,7 @@ func (s *Store) encode(t *table, attrs latch.Attributes) ([]*column, []any, erro
 		}
 		v, err := s.toDB(c, attrs[k])
 		if err != nil {
-			return nil, nil, attrError("attribute %q: %v", k, err)
+			return nil, nil, schemaError{attrError("attribute %q: %v", k, err)}
 		}
 		cols[i], vals[i] = c, v
 	}
@@ -62,26 +62,57 @@ func (s *Store) noColumn(t *table, name string) error {
 	if len(t.attrs) > 0 {
 		have = "its attribute columns are " + strings.Join(t.attrNames(), ", ")
 	}
-	return attrError("attribute %q: the Lucia %s table %s has no column %q (%s); add the column to the table or leave the attribute out",
-		name, t.role, t.name, name, have)
+	return schemaError{attrError("attribute %q: the Lucia %s table %s has no column %q (%s); add the column to the table or leave the attribute out",
+		name, t.role, t.name, name, have)}
 }
 
-// toDB converts an attribute value for its column; nil is NULL.
+// schemaError marks an error as the schema's (latch.ErrStoreSchema)
+// without changing its message.
+type schemaError struct{ error }
+
+func (e schemaError) Is(target error) bool { return target == latch.ErrStoreSchema }
+func (e schemaError) Unwrap() error        { return e.error }
+
+// jsTimeLayout is how a time goes into a text column: as JavaScript's
+// Date.toISOString writes it, which a Lucia application's new Date(text)
+// reads back.
+const jsTimeLayout = "2006-01-02T15:04:05.000Z"
+
+// toDB converts an attribute value for its column; nil is NULL. The
+// conversions are the package documentation's table.
 func (s *Store) toDB(c *column, v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
 	v = canonical(v)
 	mismatch := func() error {
-		return fmt.Errorf("column %s is %s, which holds a %s, not a %T", c.name, c.sqlType, c.kind, v)
+		return fmt.Errorf("column %s is %s, which cannot hold a %T (%s)", c.name, c.sqlType, v, s.holds(v))
 	}
 	switch c.kind {
 	case kindString:
-		if _, ok := v.(string); !ok {
+		switch x := v.(type) {
+		case string:
+		case time.Time:
+			return x.UTC().Format(jsTimeLayout), nil
+		default:
 			return nil, mismatch()
 		}
 	case kindInt:
-		if _, ok := v.(int64); !ok {
+		switch x := v.(type) {
+		case int64:
+		case bool:
+			// A boolean in an integer column, as SQLite has no other and
+			// Lucia's SQLite guide makes email_verified an INTEGER.
+			if x {
+				return int64(1), nil
+			}
+			return int64(0), nil
+		case time.Time:
+			if !s.wideInt(c) {
+				return nil, mismatch() // Unix milliseconds need 64 bits
+			}
+			return x.UnixMilli(), nil // as JavaScript's Date.getTime
+		default:
 			return nil, mismatch()
 		}
 	case kindBool:
@@ -198,11 +229,20 @@ func fromDB(c *column, v any) (value any, present bool, err error) {
 			}
 			return int64(x), true, nil
 		case []byte, string:
-			n, err := strconv.ParseInt(asString(x), 10, 64)
-			if err != nil {
-				return fail()
+			text := asString(x)
+			if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+				return n, true, nil
 			}
-			return n, true, nil
+			// SQLite keeps text that is not a number as text in an
+			// INTEGER column: the 'true' and 'false' some applications
+			// store for booleans, and ISO times.
+			if b, err := parseBool(text); err == nil {
+				return b, true, nil
+			}
+			if tm, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(text)); err == nil {
+				return tm.UTC(), true, nil
+			}
+			return fail()
 		case float64:
 			if x == math.Trunc(x) && math.Abs(x) < 1<<63 {
 				return int64(x), true, nil
@@ -389,4 +429,34 @@ func encodedSize(attrs latch.Attributes) int {
 		}
 	}
 	return n
+}
+
+// holds names the column types that can hold v's type in the store's
+// dialect, for messages.
+func (s *Store) holds(v any) string {
+	var sqliteT, postgresT, mysqlT string
+	switch v.(type) {
+	case string:
+		sqliteT, postgresT, mysqlT = "TEXT", "text or varchar", "a text or varchar type"
+	case bool:
+		sqliteT, postgresT, mysqlT = "INTEGER or BOOLEAN", "boolean or an integer type", "BOOLEAN (tinyint(1)) or an integer type"
+	case int64:
+		sqliteT, postgresT, mysqlT = "INTEGER", "an integer type", "an integer type"
+	case float64:
+		sqliteT, postgresT, mysqlT = "REAL", "double precision or real", "DOUBLE or FLOAT"
+	case time.Time:
+		sqliteT, postgresT, mysqlT = "DATETIME, INTEGER (Unix milliseconds) or TEXT (ISO 8601)",
+			"timestamptz, timestamp, an integer type (Unix milliseconds) or text (ISO 8601)",
+			"DATETIME, TIMESTAMP, BIGINT (Unix milliseconds) or a text type (ISO 8601)"
+	default:
+		return "no column type of this store holds it"
+	}
+	t := map[dialect]string{dSQLite: sqliteT, dPostgres: postgresT, dMySQL: mysqlT}[s.d]
+	return fmt.Sprintf("a %T goes in %s", v, t)
+}
+
+// wideInt reports whether an integer column holds 64 bits: every SQLite
+// integer does; on PostgreSQL and MySQL a bigint.
+func (s *Store) wideInt(c *column) bool {
+	return s.d == dSQLite || strings.HasPrefix(strings.ToLower(c.sqlType), "bigint")
 }

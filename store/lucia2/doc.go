@@ -34,7 +34,8 @@
 // # Attributes
 //
 // Every column of the user and session tables other than Lucia's own is an
-// attribute, named as the column. Its Go type follows the column's SQL type:
+// attribute, named as the column. Its Go type, as read, follows the
+// column's SQL type:
 //
 //	text, char, varchar, …                  string
 //	integer, bigint, smallint, …            int64
@@ -42,6 +43,36 @@
 //	real, double, float                     float64 (integers are accepted on write)
 //	timestamp, timestamptz, datetime, date  time.Time, in UTC
 //	anything else                           read as a string; written as given
+//
+// What each Go type may be written into (TestTypeMatrix checks every cell
+// on every dialect; "—" is refused):
+//
+//	Go type \ column  integer      bigint        boolean  tinyint(1)  text          timestamp
+//	string            —            —             —        —           as is         —
+//	int64 (any int)   as is        as is         —        —           —             —
+//	bool              0 / 1        0 / 1         as is    as is       —             —
+//	float64           —            —             —        —           —             —
+//	time.Time         —            Unix ms       —        —           ISO 8601      as is
+//
+// integer is an integer column narrower than 64 bits (PostgreSQL's
+// smallint and integer, MySQL's TINYINT, INT, …); bigint one of 64 bits
+// (BIGINT; every SQLite INTEGER, whatever its declared width). tinyint(1)
+// is MySQL's BOOLEAN. SQLite stores every boolean as an integer: there a
+// column declared BOOL… is a boolean column (it reads as bool) and one
+// declared TINYINT(1) a bigint. A float64 goes only into real, double or
+// float columns. An integer out of its column's range is refused by the
+// database, as the schema's fault.
+//
+// So a bool goes into an integer column as 0 or 1, as SQLite apps and
+// Lucia's SQLite guide (email_verified INTEGER) keep it, and what a
+// JavaScript app reads with Boolean(x) is what Latch wrote. Read back, an
+// integer column gives int64, which latch.Attributes.Bool reads as a bool
+// (0 false, other values true); on SQLite, the text 'true' or 'false' an
+// application stored in an INTEGER column reads as a bool. A time goes
+// into a 64-bit integer column as Unix milliseconds (JavaScript's
+// Date.getTime) and into a text column as JavaScript's Date.toISOString
+// writes it (millisecond precision, UTC); latch.Attributes.Time reads both
+// back as a time.
 //
 // On SQLite, whose types are only declared, the declared type decides as
 // SQLite's affinity rules do ("BOOL…" before "…INT…"); a time column holds
@@ -51,10 +82,18 @@
 // keep the precision of their column: microseconds on PostgreSQL, the
 // column's fractional digits on MySQL (none for a plain DATETIME).
 //
-// Writing an attribute that has no column, or a value of the wrong type for
-// its column, is refused with an error matching latch.ErrInvalidAttributes
-// that names the attribute (and, for a missing column, the table and its
-// attribute columns); nothing is written. A value taken in a UNIQUE attribute column is refused the same
+// A server that writes attributes of its own choosing calls
+// CheckUserAttribute at start for each of them, and reads UserColumn's
+// MaxLength (and KeyIDMaxLength) to refuse over-long input as its client's
+// error before writing.
+//
+// Writing an attribute that has no column, or a value of a type its column
+// cannot hold, is refused with an error matching latch.ErrInvalidAttributes
+// and latch.ErrStoreSchema that names the attribute (and, for a missing
+// column, the table and its attribute columns; for a type, the column, its
+// type and the types that would do); nothing is written. A value the
+// database refuses (longer than its VARCHAR, out of the column's range, a
+// NOT NULL column left empty) matches latch.ErrStoreSchema too. A value taken in a UNIQUE attribute column is refused the same
 // way, and a NOT NULL attribute column left without a value (and without a
 // default) too.
 //

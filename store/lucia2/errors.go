@@ -87,7 +87,8 @@ func (s *Store) retryable(err error) bool { return s.classify(err) == classRetry
 // wrap names the operation and maps errors to Latch's: no row and a
 // missing referenced user to latch.ErrNotFound, a taken key to
 // latch.ErrDuplicate, a missing or over-long value to
-// latch.ErrInvalidAttributes or latch.ErrInvalidRequest, a lost connection
+// latch.ErrInvalidAttributes or latch.ErrInvalidRequest (both also matching
+// latch.ErrStoreSchema: the schema refused the value), a lost connection
 // to latch.ErrStoreUnavailable. The driver's error stays in the chain.
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
@@ -107,10 +108,10 @@ func (s *Store) wrap(op string, err error) error {
 	case classForeignKey:
 		return fmt.Errorf("lucia2: %s: %w: %w", op, latch.ErrNotFound, err)
 	case classNotNull:
-		return fmt.Errorf("lucia2: %s: %w: a NOT NULL attribute column without default was given no value (%w)",
-			op, latch.ErrInvalidAttributes, err)
+		return schemaError{fmt.Errorf("lucia2: %s: %w: a NOT NULL attribute column without default was given no value (%w)",
+			op, latch.ErrInvalidAttributes, err)}
 	case classTooLong, classBadValue:
-		return fmt.Errorf("lucia2: %s: %w: a value does not fit its column (%w)", op, latch.ErrInvalidRequest, err)
+		return schemaError{fmt.Errorf("lucia2: %s: %w: a value does not fit its column (%w)", op, latch.ErrInvalidRequest, err)}
 	}
 	return fmt.Errorf("lucia2: %s: %w", op, latch.Unavailable(err, connectionLost))
 }

@@ -41,6 +41,7 @@ type column struct {
 	quoted  string
 	sqlType string // as declared, for messages
 	kind    kind
+	maxLen  int // characters the database lets it hold (VARCHAR(n)), or 0
 }
 
 // table is a Lucia table and its attribute columns.
@@ -51,6 +52,9 @@ type table struct {
 	attrs  []*column          // attribute columns, in table order
 	byName map[string]*column // attribute columns by name
 
+	// maxLen holds the maximum length in characters of Lucia's own
+	// columns (by Lucia's name) where the database enforces one, or 0.
+	maxLen map[string]int
 	// charset holds, on MySQL, the character set of Lucia's own columns
 	// (by Lucia's name), for byte-for-byte comparisons (see Store.eq).
 	charset map[string]string
@@ -80,6 +84,7 @@ var luciaColumns = map[string][]string{
 type rawColumn struct {
 	name, sqlType, detail string // detail: MySQL's COLUMN_TYPE, PostgreSQL's type name
 	charset               string // MySQL's CHARACTER_SET_NAME, or ""
+	maxLen                int    // VARCHAR(n)'s n where enforced (PostgreSQL, MySQL), or 0
 }
 
 // readTable reads the table's columns from the catalog, checks that Lucia's
@@ -103,13 +108,14 @@ func (s *Store) readTable(ctx context.Context, name, role string) (*table, error
 	if len(cols) == 0 {
 		return nil, fmt.Errorf("no such table (or no columns); create Lucia's tables first")
 	}
-	t := &table{name: name, role: role, quoted: s.d.quoteTable(name), byName: map[string]*column{}, charset: map[string]string{}}
+	t := &table{name: name, role: role, quoted: s.d.quoteTable(name), byName: map[string]*column{}, charset: map[string]string{}, maxLen: map[string]int{}}
 	own := map[string]bool{}
 	for _, c := range cols {
 		for _, l := range luciaColumns[role] {
 			if s.sameColumn(c.name, l) {
 				own[l] = true
 				t.charset[l] = c.charset
+				t.maxLen[l] = c.maxLen
 				if l == "id" {
 					t.idType = c.sqlType
 					if s.d == dMySQL {
@@ -135,7 +141,7 @@ func (s *Store) readTable(ctx context.Context, name, role string) (*table, error
 		if isLuciaColumn(s, role, c.name) {
 			continue
 		}
-		col := &column{name: c.name, quoted: s.d.quoteIdent(c.name), sqlType: c.sqlType}
+		col := &column{name: c.name, quoted: s.d.quoteIdent(c.name), sqlType: c.sqlType, maxLen: c.maxLen}
 		switch s.d {
 		case dSQLite:
 			col.kind = sqliteKind(c.sqlType)
@@ -193,7 +199,8 @@ func postgresColumns(ctx context.Context, db *sql.DB, quoted string) ([]rawColum
 	// to_regclass resolves the name as the store's statements will: through
 	// the search_path unless qualified. Generated columns are left out: they
 	// cannot be written.
-	rows, err := db.QueryContext(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname
+	rows, err := db.QueryContext(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname,
+			CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 ELSE 0 END
 		FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 		WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
 		ORDER BY a.attnum`, quoted)
@@ -204,7 +211,7 @@ func postgresColumns(ctx context.Context, db *sql.DB, quoted string) ([]rawColum
 	var out []rawColumn
 	for rows.Next() {
 		var c rawColumn
-		if err := rows.Scan(&c.name, &c.sqlType, &c.detail); err != nil {
+		if err := rows.Scan(&c.name, &c.sqlType, &c.detail, &c.maxLen); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -218,7 +225,8 @@ func mysqlColumns(ctx context.Context, db *sql.DB, name string) ([]rawColumn, er
 	if schema != "" {
 		schemaArg = schema
 	}
-	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COALESCE(CHARACTER_SET_NAME, ''), COALESCE(COLLATION_NAME, '')
+	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COALESCE(CHARACTER_SET_NAME, ''), COALESCE(COLLATION_NAME, ''),
+			CASE WHEN DATA_TYPE IN ('char', 'varchar') THEN CHARACTER_MAXIMUM_LENGTH ELSE 0 END
 		FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?
 		AND EXTRA NOT LIKE '%GENERATED%'
@@ -233,7 +241,7 @@ func mysqlColumns(ctx context.Context, db *sql.DB, name string) ([]rawColumn, er
 			c         rawColumn
 			collation string
 		)
-		if err := rows.Scan(&c.name, &c.sqlType, &c.detail, &c.charset, &collation); err != nil {
+		if err := rows.Scan(&c.name, &c.sqlType, &c.detail, &c.charset, &collation, &c.maxLen); err != nil {
 			return nil, err
 		}
 		if c.charset != "" && !plainName(c.charset) || collation != "" && !plainName(collation) {

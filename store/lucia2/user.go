@@ -146,7 +146,7 @@ func (s *Store) updateAttributes(ctx context.Context, op string, t *table, id st
 			return fmt.Errorf("lucia2: %s: %w: a value is already taken in a UNIQUE column of the %s table %s (%w)",
 				op, latch.ErrInvalidAttributes, t.role, t.name, err)
 		case classTooLong, classBadValue:
-			return fmt.Errorf("lucia2: %s: %w: a value does not fit its column (%w)", op, latch.ErrInvalidAttributes, err)
+			return schemaError{fmt.Errorf("lucia2: %s: %w: a value does not fit its column (%w)", op, latch.ErrInvalidAttributes, err)}
 		}
 	}
 	return s.wrap(op, err)
