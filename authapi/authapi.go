@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/httpauth"
+	"github.com/latchauth/latch/internal/reqid"
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/oauth"
 	"github.com/latchauth/latch/throttle"
@@ -166,6 +167,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	h.log = reqid.Logger(h.log) // every line of a request carries its id
 	if h.mailer == nil {
 		if !cfg.Dev {
 			return nil, errors.New("authapi: Config.Mailer is required outside dev")

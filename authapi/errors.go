@@ -72,6 +72,11 @@ var errorTable = []struct {
 	err error
 	api *Error
 }{
+	// The database's schema refused what the server wrote (a type its
+	// column cannot hold, a value too long for it, a NOT NULL column left
+	// empty): the server's fault, never the client's, although the error
+	// also matches ErrInvalidAttributes or ErrInvalidRequest below.
+	{latch.ErrStoreSchema, ErrInternal},
 	{latch.ErrInvalidSessionID, ErrUnauthorized},
 	{latch.ErrInvalidKeyID, ErrInvalidCredentials},
 	{latch.ErrInvalidPassword, ErrInvalidCredentials},
@@ -115,7 +120,8 @@ func apiError(err error) *Error {
 }
 
 // writeError answers with the API error for err. Internal errors are
-// logged (never their details sent); the others are the client's.
+// logged once, at ERROR, with their cause and the request id (never their
+// details sent); the others are the client's.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := apiError(err)
 	if e.Status >= 500 {

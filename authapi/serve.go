@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/httpauth"
+	"github.com/latchauth/latch/internal/reqid"
 )
 
 // reqInfo is what the outermost middleware learns from the inner handlers
@@ -140,13 +141,19 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// outer recovers panics into a bare 500, caps request bodies, sets the
-// headers every answer carries and logs one line per request.
+// outer gives the request its id, recovers panics into a bare 500, caps
+// request bodies, sets the headers every answer carries and logs one line
+// per request.
 func (h *Handler) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &reqInfo{}
-		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+		// A new id for every request (a client's own X-Request-Id is not
+		// trusted into the logs): in every log line of the request, and in
+		// the answer, so that a user can quote it.
+		id := reqid.New()
+		rw.Header().Set("X-Request-Id", id)
+		r = r.WithContext(context.WithValue(reqid.With(r.Context(), id), infoKey{}, ri))
 		w := &statusWriter{ResponseWriter: rw}
 		defer func() {
 			if v := recover(); v != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/reqid"
 )
 
 // DefaultCookieName is the session cookie's name when Options.CookieName
@@ -118,6 +119,7 @@ func New(auth *latch.Auth, opts Options) (*Manager, error) {
 	if m.log == nil {
 		m.log = slog.Default()
 	}
+	m.log = reqid.Logger(m.log) // with authapi's request id, when there is one
 	c := m.baseCookie()
 	c.Domain = ""
 	if err := c.Valid(); err != nil {
