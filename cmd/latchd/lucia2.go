@@ -6,8 +6,11 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/store/lucia2"
 )
 
@@ -69,6 +72,13 @@ func (b *backend) openLucia2(ctx context.Context, u string, cfg *latch.Config) e
 type lucia2Store struct {
 	*lucia2.Store
 	drop map[string]bool
+	// keyIDMax and maxLen are the lengths, in characters, of the key id
+	// and of the email and name columns where the database limits them
+	// (read at start): input longer than its column is the client's
+	// error (400), refused before anything is written, where the
+	// database's own refusal would be a 500.
+	keyIDMax int
+	maxLen   map[string]int
 }
 
 func newLucia2Store(s *lucia2.Store) (*lucia2Store, error) {
@@ -89,7 +99,30 @@ func newLucia2Store(s *lucia2.Store) (*lucia2Store, error) {
 			drop[name] = true
 		}
 	}
-	return &lucia2Store{Store: s, drop: drop}, nil
+	// Every column latchd writes must take what it writes, checked now
+	// rather than at the first sign-up.
+	for _, name := range append(slices.Clone(lucia2Required), lucia2Optional...) {
+		if drop[name] {
+			continue
+		}
+		if err := s.CheckUserAttribute(name, lucia2Examples[name]); err != nil {
+			return nil, fmt.Errorf("--schema lucia2: latchd writes a %T into the user table's column %s, which cannot hold it: %w",
+				lucia2Examples[name], name, err)
+		}
+	}
+	ls := &lucia2Store{Store: s, drop: drop, keyIDMax: s.KeyIDMaxLength(), maxLen: map[string]int{}}
+	for _, name := range []string{"email", "name"} {
+		if c, ok := s.UserColumn(name); ok && c.MaxLength > 0 {
+			ls.maxLen[name] = c.MaxLength
+		}
+	}
+	return ls, nil
+}
+
+// lucia2Examples are values of the Go type latchd writes into each of its
+// user attributes.
+var lucia2Examples = map[string]any{
+	"email": "", "email_verified": false, "name": "", "created_at": time.Time{},
 }
 
 func orNone(names []string) string {
@@ -109,11 +142,58 @@ func (s *lucia2Store) trim(attrs latch.Attributes) latch.Attributes {
 	return out
 }
 
+// checkLengths refuses, as the client's error, an email or name longer
+// than its column, or an email whose key id ("email:" and the address) is
+// longer than the key table's id column.
+func (s *lucia2Store) checkLengths(attrs latch.Attributes, keyID string) error {
+	email, _ := attrs["email"].(string)
+	if n := s.maxLen["email"]; n > 0 && utf8.RuneCountInString(email) > n {
+		return tooLong(authapi.ErrInvalidEmail, "the email address", n)
+	}
+	if n := s.keyIDMax; n > 0 && utf8.RuneCountInString(keyID) > n {
+		provider, _, _ := strings.Cut(keyID, ":")
+		if provider == "email" {
+			return tooLong(authapi.ErrInvalidEmail, "the email address", n-len("email:"))
+		}
+		return tooLong(authapi.ErrInvalidRequest, "the account id", n-len(provider)-1)
+	}
+	name, _ := attrs["name"].(string)
+	if n := s.maxLen["name"]; n > 0 && utf8.RuneCountInString(name) > n {
+		return tooLong(authapi.ErrInvalidName, "the name", n)
+	}
+	return nil
+}
+
+// tooLong is base (a 400) with a message giving the column's limit.
+func tooLong(base *authapi.Error, what string, max int) *authapi.Error {
+	e := *base
+	e.Message = fmt.Sprintf("%s must have at most %d characters", what, max)
+	return &e
+}
+
 func (s *lucia2Store) CreateUser(ctx context.Context, user latch.UserRecord, key *latch.KeyRecord) error {
 	user.Attributes = s.trim(user.Attributes)
+	keyID := ""
+	if key != nil {
+		keyID = key.ID
+	}
+	if err := s.checkLengths(user.Attributes, keyID); err != nil {
+		return err
+	}
 	return s.Store.CreateUser(ctx, user, key)
 }
 
+func (s *lucia2Store) CreateKey(ctx context.Context, key latch.KeyRecord) error {
+	if err := s.checkLengths(nil, key.ID); err != nil {
+		return err
+	}
+	return s.Store.CreateKey(ctx, key)
+}
+
 func (s *lucia2Store) UpdateUserAttributes(ctx context.Context, userID string, patch latch.Attributes) error {
-	return s.Store.UpdateUserAttributes(ctx, userID, s.trim(patch))
+	patch = s.trim(patch)
+	if err := s.checkLengths(patch, ""); err != nil {
+		return err
+	}
+	return s.Store.UpdateUserAttributes(ctx, userID, patch)
 }

@@ -8,6 +8,7 @@
 //	      | {"dialect": "postgres", "connectionString": "postgres://…", "schema": "s"}
 //	      | {"dialect": "mysql", "host": "127.0.0.1", "port": 3306, "user": "root", "password": "", "database": "d"},
 //	  "tables": {"user": "auth_user", "key": "user_key", "session": "user_session"},
+//	  "booleans": ["email_verified"],   (optional: user attributes read as Boolean(x))
 //	  "commands": [{"op": "createUser", …}, …]
 //	}
 //
@@ -136,6 +137,10 @@ const main = async () => {
 		// Every column but Lucia's own is an attribute, as Latch reads them.
 		getUserAttributes: (databaseUser) => {
 			const { id, ...attributes } = databaseUser;
+			// As a Lucia app on SQLite reads its integer email_verified.
+			for (const name of req.booleans ?? []) {
+				if (name in attributes) attributes[name] = Boolean(attributes[name]);
+			}
 			return attributes;
 		},
 		getSessionAttributes: (databaseSession) => {

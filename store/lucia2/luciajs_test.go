@@ -1,82 +1,23 @@
 package lucia2_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"net"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/internal/testenv"
+	"github.com/latchauth/latch/internal/luciajs"
 	"github.com/latchauth/latch/store/lucia2"
 )
 
-// luciaJSDir is the Node helper that drives the real Lucia v2.
-var luciaJSDir = filepath.Join("..", "..", "internal", "luciajs")
-
-var luciaJS struct {
-	once sync.Once
-	skip string // why the helper cannot run, or ""
-}
-
-// needLuciaJS makes sure node can run the helper, installing its pinned
-// packages with npm ci when node_modules is missing. Without node or npm
-// the test is skipped, or fails when LATCH_TEST_REQUIRE_SERVICES=1.
-func needLuciaJS(t *testing.T) {
-	t.Helper()
-	luciaJS.once.Do(func() {
-		for _, tool := range []string{"node", "npm"} {
-			if _, err := exec.LookPath(tool); err != nil {
-				luciaJS.skip = tool + " is not installed: " + err.Error()
-				return
-			}
-		}
-		native := filepath.Join(luciaJSDir, "node_modules", "better-sqlite3", "build", "Release", "better_sqlite3.node")
-		if _, err := os.Stat(native); err == nil {
-			return
-		}
-		// better-sqlite3 has no prebuilt binary for every platform (or no
-		// way to download one): its install script then compiles it with
-		// node-gyp, which takes a minute or two.
-		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = luciaJSDir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			luciaJS.skip = "npm ci in internal/luciajs failed: " + err.Error() + "\n" + lastLines(string(out), 30)
-			return
-		}
-		if _, err := os.Stat(native); err != nil {
-			luciaJS.skip = "npm ci did not build better-sqlite3: " + err.Error() + "\n" + lastLines(string(out), 30)
-		}
-	})
-	if luciaJS.skip != "" {
-		if testenv.Required() {
-			t.Fatalf("the Lucia round trip needs node and npm (LATCH_TEST_REQUIRE_SERVICES=1): %s", luciaJS.skip)
-		}
-		t.Skipf("skipping the Lucia round trip: %s; set LATCH_TEST_REQUIRE_SERVICES=1 to fail instead", luciaJS.skip)
-	}
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+// needLuciaJS skips the test, or fails it under
+// LATCH_TEST_REQUIRE_SERVICES=1, when node cannot run the helper.
+func needLuciaJS(t *testing.T) { luciajs.Need(t) }
 
 // luciaDB is how the helper reaches the backend's database.
 func luciaDB(t *testing.T, b *backend) map[string]any {
@@ -106,50 +47,16 @@ func luciaDB(t *testing.T, b *backend) map[string]any {
 }
 
 // luciaResult is one command's result from the helper.
-type luciaResult struct {
-	Error *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-	UserID                string         `json:"userId"`
-	SessionID             string         `json:"sessionId"`
-	User                  map[string]any `json:"user"`
-	State                 string         `json:"state"`
-	Fresh                 bool           `json:"fresh"`
-	ActivePeriodExpiresAt int64          `json:"activePeriodExpiresAt"`
-	IdlePeriodExpiresAt   int64          `json:"idlePeriodExpiresAt"`
-	ProviderID            string         `json:"providerId"`
-	ProviderUserID        string         `json:"providerUserId"`
-	PasswordDefined       bool           `json:"passwordDefined"`
-}
+type luciaResult = luciajs.Result
 
 // lucia runs commands through the real Lucia v2 on the backend's tables.
 func lucia(t *testing.T, b *backend, commands ...map[string]any) []luciaResult {
 	t.Helper()
-	req, err := json.Marshal(map[string]any{
-		"db":       luciaDB(t, b),
-		"tables":   map[string]string{"user": b.userTable, "key": lucia2.DefaultKeyTable, "session": lucia2.DefaultSessionTable},
-		"commands": commands,
+	return luciajs.Run(t, luciajs.Request{
+		DB:       luciaDB(t, b),
+		Tables:   map[string]string{"user": b.userTable, "key": lucia2.DefaultKeyTable, "session": lucia2.DefaultSessionTable},
+		Commands: commands,
 	})
-	must(t, "encoding the request", err)
-	c, cancel := context.WithTimeout(ctx(t), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(c, "node", "lucia.mjs")
-	cmd.Dir = luciaJSDir
-	cmd.Stdin = bytes.NewReader(req)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node lucia.mjs: %v\n%s", err, stderr.String())
-	}
-	var resp struct{ Results []luciaResult }
-	if err := json.Unmarshal(stdout.Bytes(), &resp); err != nil {
-		t.Fatalf("node lucia.mjs: %v\n%s\n%s", err, stdout.String(), stderr.String())
-	}
-	if len(resp.Results) != len(commands) {
-		t.Fatalf("node lucia.mjs: %d results for %d commands", len(resp.Results), len(commands))
-	}
-	return resp.Results
 }
 
 // ok returns the result, failing the test when Lucia threw.
