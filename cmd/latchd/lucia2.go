@@ -61,6 +61,12 @@ func (b *backend) openLucia2(ctx context.Context, u string, cfg *latch.Config) e
 		b.notes = append(b.notes, "no absolute session timeout: the session table has no "+latch.SessionCreatedAttribute+" column")
 		cfg.SessionMaxLifetime = 0
 	}
+	if cfg.SessionMaxLifetime > 0 {
+		if err := s.CheckSessionAttribute(latch.SessionCreatedAttribute, time.Time{}); err != nil {
+			return fmt.Errorf("--schema lucia2: latchd writes the session attribute %s (for --session-max-lifetime): %w",
+				latch.SessionCreatedAttribute, err)
+		}
+	}
 	b.lucia2 = true
 	return nil
 }
@@ -106,8 +112,7 @@ func newLucia2Store(s *lucia2.Store) (*lucia2Store, error) {
 			continue
 		}
 		if err := s.CheckUserAttribute(name, lucia2Examples[name]); err != nil {
-			return nil, fmt.Errorf("--schema lucia2: latchd writes a %T into the user table's column %s, which cannot hold it: %w",
-				lucia2Examples[name], name, err)
+			return nil, fmt.Errorf("--schema lucia2: latchd writes the user attribute %s: %w", name, err)
 		}
 	}
 	ls := &lucia2Store{Store: s, drop: drop, keyIDMax: s.KeyIDMaxLength(), maxLen: map[string]int{}}

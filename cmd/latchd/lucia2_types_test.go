@@ -173,27 +173,32 @@ func TestLucia2SchemaTypes(t *testing.T) {
 	cases := []struct {
 		cols string
 		want []string // in the error; none: accepted
+		// session is the session table's extra columns.
+		session string
 	}{
-		{", email TEXT UNIQUE, email_verified INTEGER NOT NULL DEFAULT 0, name VARCHAR(100), created_at INTEGER", nil},
-		{", email TEXT UNIQUE, email_verified BOOLEAN, name TEXT, created_at TEXT", nil},
-		{", email TEXT UNIQUE, email_verified TINYINT(1), created_at DATETIME", nil},
-		{", email TEXT UNIQUE, email_verified TEXT", []string{"email_verified", "TEXT", "INTEGER or BOOLEAN"}},
-		{", email INTEGER UNIQUE, email_verified BOOLEAN", []string{"column email ", "INTEGER", "goes in TEXT"}},
-		{", email TEXT UNIQUE, email_verified BOOLEAN, created_at BOOLEAN", []string{"created_at", "BOOLEAN", "DATETIME, INTEGER (Unix milliseconds) or TEXT"}},
-		{", email TEXT UNIQUE, email_verified BOOLEAN, name REAL", []string{"column name ", "REAL", "goes in TEXT"}},
+		{", email TEXT UNIQUE, email_verified INTEGER", nil, ", latch_created_at INTEGER"},
+		{", email TEXT UNIQUE, email_verified INTEGER", []string{"latch_created_at", "BOOLEAN", "DATETIME, INTEGER"}, ", latch_created_at BOOLEAN"},
+		{", email TEXT UNIQUE, email_verified INTEGER NOT NULL DEFAULT 0, name VARCHAR(100), created_at INTEGER", nil, ""},
+		{", email TEXT UNIQUE, email_verified BOOLEAN, name TEXT, created_at TEXT", nil, ""},
+		{", email TEXT UNIQUE, email_verified TINYINT(1), created_at DATETIME", nil, ""},
+		{", email TEXT UNIQUE, email_verified TEXT", []string{"email_verified", "TEXT", "INTEGER or BOOLEAN"}, ""},
+		{", email INTEGER UNIQUE, email_verified BOOLEAN", []string{"column email ", "INTEGER", "goes in TEXT"}, ""},
+		{", email TEXT UNIQUE, email_verified BOOLEAN, created_at BOOLEAN", []string{"created_at", "BOOLEAN", "DATETIME, INTEGER (Unix milliseconds) or TEXT"}, ""},
+		{", email TEXT UNIQUE, email_verified BOOLEAN, name REAL", []string{"column name ", "REAL", "goes in TEXT"}, ""},
 	}
 	for _, tc := range cases {
 		dir := t.TempDir()
 		d := newLucia2DB(t, "sqlite", dir)
 		ddl := lucia2DDL("sqlite", false)
 		ddl[0] = strings.Replace(ddl[0], ", username TEXT", tc.cols, 1)
+		ddl[2] = strings.Replace(ddl[2], ", FOREIGN KEY", tc.session+", FOREIGN KEY", 1)
 		for _, stmt := range ddl {
 			d.exec(t, stmt)
 		}
 		code, _, errOut := runCmd(t, dir, "", "migrate", "--database-url", d.url, "--schema", "lucia2")
 		if tc.want == nil {
 			if code != 0 {
-				t.Errorf("latchd migrate on auth_user (id%s): exit %d, want it accepted\n%s", tc.cols, code, errOut)
+				t.Errorf("latchd migrate on auth_user (id%s), user_session (…%s): exit %d, want it accepted\n%s", tc.cols, tc.session, code, errOut)
 			}
 			continue
 		}

@@ -1,5 +1,11 @@
 package lucia2
 
+import (
+	"fmt"
+
+	"github.com/latchauth/latch"
+)
+
 // Column describes an attribute column of a Lucia table, as Open read it
 // from the database's catalog.
 type Column struct {
@@ -37,15 +43,34 @@ func (s *Store) KeyIDMaxLength() int { return s.keys.maxLen["id"] }
 // it writes, to refuse a schema it cannot write rather than fail each
 // request.
 func (s *Store) CheckUserAttribute(name string, example any) error {
-	c := s.users.byName[name]
+	return s.checkAttribute(s.users, name, example)
+}
+
+// CheckSessionAttribute is CheckUserAttribute for the session table.
+func (s *Store) CheckSessionAttribute(name string, example any) error {
+	return s.checkAttribute(s.sessions, name, example)
+}
+
+func (s *Store) checkAttribute(t *table, name string, example any) error {
+	c := t.byName[name]
 	if c == nil {
-		return s.noColumn(s.users, name)
+		return s.noColumn(t, name)
 	}
 	if example == nil {
 		return nil
 	}
 	if _, err := s.toDB(c, example); err != nil {
-		return schemaError{attrError("attribute %q: %v; change the column's type", name, err)}
+		return checkError(fmt.Sprintf("the %s table %s: %v; change the column's type", t.role, t.name, err))
 	}
 	return nil
+}
+
+// checkError is CheckUserAttribute's error: its message alone, matching
+// latch.ErrInvalidAttributes and latch.ErrStoreSchema.
+type checkError string
+
+func (e checkError) Error() string { return string(e) }
+
+func (e checkError) Is(target error) bool {
+	return target == latch.ErrInvalidAttributes || target == latch.ErrStoreSchema
 }
