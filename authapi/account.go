@@ -2,6 +2,7 @@ package authapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"unicode"
@@ -90,6 +91,14 @@ func CreateUser(ctx context.Context, a *latch.Auth, nu NewUser) (latch.User, err
 	email, err := NormalizeEmail(nu.Email)
 	if err != nil {
 		return latch.User{}, ErrInvalidEmail
+	}
+	// The key id "email:<address>" must fit latch.MaxIDLength: a valid
+	// address of 250 to 254 bytes does not, which the core would refuse
+	// as an invalid request that does not say why.
+	if max := latch.MaxIDLength - len(emailProvider) - 1; len(email) > max {
+		e := *ErrInvalidEmail
+		e.Message = fmt.Sprintf("the email address must have at most %d bytes", max)
+		return latch.User{}, &e
 	}
 	if err := checkPassword(nu.Password); err != nil {
 		return latch.User{}, err

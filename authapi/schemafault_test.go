@@ -17,6 +17,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/store/lucia2"
+	"github.com/latchauth/latch/store/memory"
 )
 
 // lockedBuffer is a log destination safe for the server's goroutines.
@@ -154,4 +155,20 @@ func TestSchemaFaultIsInternal(t *testing.T) {
 		t.Errorf("%d ERROR lines and %d lines in all with request_id %s, want one ERROR line beside the request line; log:\n%s",
 			errorLines, requestLines, id, logs.buf.String())
 	}
+}
+
+// TestLongEmailIsInvalidEmail: a valid address too long for its key id
+// ("email:" and the address, at most latch.MaxIDLength bytes) answers
+// INVALID_EMAIL naming the limit, not a bare INVALID_REQUEST.
+func TestLongEmailIsInvalidEmail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.New(), nil)
+	long := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 60) + ".com"
+	r := e.api().do("POST", "/api/auth/sign-up", map[string]string{"email": long, "password": "correct horse battery"})
+	r.want(t, http.StatusBadRequest, "INVALID_EMAIL")
+	if !strings.Contains(r.str("error", "message"), "249") {
+		t.Errorf("the message does not give the limit: %s", r.raw)
+	}
+	fits := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 58) + ".com"
+	e.api().do("POST", "/api/auth/sign-up", map[string]string{"email": fits, "password": "correct horse battery"}).want(t, http.StatusCreated, "")
 }
