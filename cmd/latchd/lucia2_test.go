@@ -135,7 +135,7 @@ func newLucia2DB(t *testing.T, dialect, dir string) *lucia2DB {
 	switch dialect {
 	case "sqlite":
 		path := filepath.Join(dir, "lucia.db")
-		driver, dsn, d.url = "sqlite", "file:"+path+"?_pragma=foreign_keys(1)", "sqlite:"+path
+		driver, dsn, d.url = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)", "sqlite:"+path
 	case "postgres":
 		u := testenv.Postgres(t)
 		driver, dsn, d.url = "pgx", u, u

@@ -14,13 +14,14 @@ import (
 // lucia2IntDDL is Lucia v2's schema as its SQLite guide makes it, with
 // email_verified an INTEGER, and the PostgreSQL and MySQL equivalents
 // (integer, TINYINT); created_at holds Unix milliseconds, as a JavaScript
-// app's Date.now() writes it.
+// app's Date.now() writes it. The VARCHAR columns are short, for the length
+// checks.
 func lucia2IntDDL(dialect string) []string {
 	ddl := lucia2DDL(dialect, true)
 	cols := map[string]string{
 		"sqlite":   ", email TEXT NOT NULL UNIQUE, email_verified INTEGER NOT NULL, created_at INTEGER",
-		"postgres": ", email TEXT NOT NULL UNIQUE, email_verified INTEGER NOT NULL, created_at BIGINT",
-		"mysql":    ", email VARCHAR(255) NOT NULL UNIQUE, email_verified TINYINT NOT NULL, created_at BIGINT",
+		"postgres": ", email TEXT NOT NULL UNIQUE, email_verified INTEGER NOT NULL, created_at BIGINT, name VARCHAR(20)",
+		"mysql":    ", email VARCHAR(100) NOT NULL UNIQUE, email_verified TINYINT NOT NULL, created_at BIGINT, name VARCHAR(20)",
 	}[dialect]
 	i := strings.Index(ddl[0], ", email ")
 	ddl[0] = ddl[0][:i] + cols + ")"
@@ -151,13 +152,19 @@ func TestLucia2IntegerBooleans(t *testing.T) {
 				t.Errorf("Lucia reads its own user as %v, want email_verified true", u)
 			}
 
+			// Input longer than its VARCHAR column is the client's error,
+			// said with the limit before anything is written (the
+			// database's refusal would be the server's, a 500).
+			if dialect != "sqlite" { // SQLite does not enforce VARCHAR(n)
+				st, body := call(t, c, "POST", s.url+"/api/auth/sign-up", map[string]string{"email": "x@example.com", "password": password, "name": strings.Repeat("n", 21)})
+				if st != 400 || str(body, "error", "code") != "INVALID_NAME" || !strings.Contains(str(body, "error", "message"), "20") {
+					t.Errorf("sign-up with a 21-character name: %d %v, want 400 INVALID_NAME naming the limit", st, body)
+				}
+			}
 			if dialect == "mysql" {
-				// An address that fits the email column but whose key id
-				// ("email:" and the address) does not fit user_key's
-				// VARCHAR(255): the client's error, said before writing.
-				long := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 60) + ".com"
+				long := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 40) + ".com"
 				st, body := call(t, c, "POST", s.url+"/api/auth/sign-up", map[string]string{"email": long, "password": password})
-				if st != 400 || str(body, "error", "code") != "INVALID_EMAIL" || !strings.Contains(str(body, "error", "message"), "249") {
+				if st != 400 || str(body, "error", "code") != "INVALID_EMAIL" || !strings.Contains(str(body, "error", "message"), "100") {
 					t.Errorf("sign-up with a %d-character address: %d %v, want 400 INVALID_EMAIL naming the limit", len(long), st, body)
 				}
 			}
