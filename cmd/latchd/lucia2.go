@@ -56,6 +56,14 @@ func (b *backend) openLucia2(ctx context.Context, u string, cfg *latch.Config) e
 		return err
 	}
 	b.migrate, cfg.Store = s.Migrate, ls
+	// A NOT NULL column without a default that latchd never writes fails
+	// every sign-up (500): say so at start. Sign-in still works, so a
+	// deployment whose users sign up elsewhere may run as it is.
+	for _, name := range s.UserAttributes() {
+		if c, _ := s.UserColumn(name); c.Required && !slices.Contains(lucia2Required, name) && !slices.Contains(lucia2Optional, name) {
+			b.notes = append(b.notes, fmt.Sprintf("sign-up will fail: the user table's column %s is NOT NULL without a default and latchd does not write it; give it a default or allow NULL", name))
+		}
+	}
 	if cfg.SessionMaxLifetime > 0 && !slices.Contains(s.SessionAttributes(), latch.SessionCreatedAttribute) {
 		// Lucia's sessions have no creation time to count from.
 		b.notes = append(b.notes, "no absolute session timeout: the session table has no "+latch.SessionCreatedAttribute+" column")

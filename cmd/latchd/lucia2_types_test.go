@@ -192,6 +192,8 @@ func TestLucia2SchemaTypes(t *testing.T) {
 		{", email INTEGER UNIQUE, email_verified BOOLEAN", []string{"column email ", "INTEGER", "goes in TEXT"}, ""},
 		{", email TEXT UNIQUE, email_verified BOOLEAN, created_at BOOLEAN", []string{"created_at", "BOOLEAN", "DATETIME, INTEGER (Unix milliseconds) or TEXT"}, ""},
 		{", email TEXT UNIQUE, email_verified BOOLEAN, name REAL", []string{"column name ", "REAL", "goes in TEXT"}, ""},
+		// Accepted with a warning: sign-in works, sign-up cannot.
+		{", email TEXT UNIQUE, email_verified BOOLEAN, username TEXT NOT NULL", nil, ""},
 	}
 	for _, tc := range cases {
 		dir := t.TempDir()
@@ -206,6 +208,10 @@ func TestLucia2SchemaTypes(t *testing.T) {
 		if tc.want == nil {
 			if code != 0 {
 				t.Errorf("latchd migrate on auth_user (id%s), user_session (…%s): exit %d, want it accepted\n%s", tc.cols, tc.session, code, errOut)
+			}
+			warned := strings.Contains(errOut, "column username is NOT NULL without a default")
+			if want := strings.Contains(tc.cols, "NOT NULL,") || strings.HasSuffix(tc.cols, "username TEXT NOT NULL"); warned != want {
+				t.Errorf("latchd migrate on auth_user (id%s): warned about username %v, want %v\n%s", tc.cols, warned, want, errOut)
 			}
 			continue
 		}

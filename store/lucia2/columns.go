@@ -18,6 +18,9 @@ type Column struct {
 	// or 0. A server checks its input against it to answer a value that
 	// is too long as the client's error before writing anything.
 	MaxLength int
+	// Required is true for a NOT NULL column without a default: a user
+	// created without the attribute is refused (as the schema's fault).
+	Required bool
 }
 
 // UserColumn returns the user table's attribute column for the attribute
@@ -27,7 +30,7 @@ func (s *Store) UserColumn(name string) (Column, bool) {
 	if c == nil {
 		return Column{}, false
 	}
-	return Column{Name: c.name, Type: c.sqlType, MaxLength: c.maxLen}, true
+	return Column{Name: c.name, Type: c.sqlType, MaxLength: c.maxLen, Required: c.required}, true
 }
 
 // KeyIDMaxLength returns the most characters a key id ("provider:user id",

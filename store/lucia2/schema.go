@@ -42,6 +42,9 @@ type column struct {
 	sqlType string // as declared, for messages
 	kind    kind
 	maxLen  int // characters the database lets it hold (VARCHAR(n)), or 0
+	// required: NOT NULL without a default, so that a row written
+	// without the attribute is refused.
+	required bool
 }
 
 // table is a Lucia table and its attribute columns.
@@ -85,6 +88,7 @@ type rawColumn struct {
 	name, sqlType, detail string // detail: MySQL's COLUMN_TYPE, PostgreSQL's type name
 	charset               string // MySQL's CHARACTER_SET_NAME, or ""
 	maxLen                int    // VARCHAR(n)'s n where enforced (PostgreSQL, MySQL), or 0
+	required              bool   // NOT NULL without a default
 }
 
 // readTable reads the table's columns from the catalog, checks that Lucia's
@@ -141,7 +145,7 @@ func (s *Store) readTable(ctx context.Context, name, role string) (*table, error
 		if isLuciaColumn(s, role, c.name) {
 			continue
 		}
-		col := &column{name: c.name, quoted: s.d.quoteIdent(c.name), sqlType: c.sqlType, maxLen: c.maxLen}
+		col := &column{name: c.name, quoted: s.d.quoteIdent(c.name), sqlType: c.sqlType, maxLen: c.maxLen, required: c.required}
 		switch s.d {
 		case dSQLite:
 			col.kind = sqliteKind(c.sqlType)
@@ -179,7 +183,7 @@ func sqliteColumns(ctx context.Context, db *sql.DB, name string) ([]rawColumn, e
 	if schema == "" {
 		schema = "main"
 	}
-	rows, err := db.QueryContext(ctx, `SELECT name, type FROM pragma_table_info(?, ?) ORDER BY cid`, tbl, schema)
+	rows, err := db.QueryContext(ctx, `SELECT name, type, "notnull" AND dflt_value IS NULL AND pk = 0 FROM pragma_table_info(?, ?) ORDER BY cid`, tbl, schema)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +191,7 @@ func sqliteColumns(ctx context.Context, db *sql.DB, name string) ([]rawColumn, e
 	var out []rawColumn
 	for rows.Next() {
 		var c rawColumn
-		if err := rows.Scan(&c.name, &c.sqlType); err != nil {
+		if err := rows.Scan(&c.name, &c.sqlType, &c.required); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -200,7 +204,8 @@ func postgresColumns(ctx context.Context, db *sql.DB, quoted string) ([]rawColum
 	// the search_path unless qualified. Generated columns are left out: they
 	// cannot be written.
 	rows, err := db.QueryContext(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname,
-			CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 ELSE 0 END
+			CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 ELSE 0 END,
+			a.attnotnull AND NOT a.atthasdef AND a.attidentity = ''
 		FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 		WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
 		ORDER BY a.attnum`, quoted)
@@ -211,7 +216,7 @@ func postgresColumns(ctx context.Context, db *sql.DB, quoted string) ([]rawColum
 	var out []rawColumn
 	for rows.Next() {
 		var c rawColumn
-		if err := rows.Scan(&c.name, &c.sqlType, &c.detail, &c.maxLen); err != nil {
+		if err := rows.Scan(&c.name, &c.sqlType, &c.detail, &c.maxLen, &c.required); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -226,7 +231,8 @@ func mysqlColumns(ctx context.Context, db *sql.DB, name string) ([]rawColumn, er
 		schemaArg = schema
 	}
 	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COALESCE(CHARACTER_SET_NAME, ''), COALESCE(COLLATION_NAME, ''),
-			CASE WHEN DATA_TYPE IN ('char', 'varchar') THEN CHARACTER_MAXIMUM_LENGTH ELSE 0 END
+			CASE WHEN DATA_TYPE IN ('char', 'varchar') THEN CHARACTER_MAXIMUM_LENGTH ELSE 0 END,
+			IS_NULLABLE = 'NO' AND COLUMN_DEFAULT IS NULL AND EXTRA NOT LIKE '%auto_increment%'
 		FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?
 		AND EXTRA NOT LIKE '%GENERATED%'
@@ -241,7 +247,7 @@ func mysqlColumns(ctx context.Context, db *sql.DB, name string) ([]rawColumn, er
 			c         rawColumn
 			collation string
 		)
-		if err := rows.Scan(&c.name, &c.sqlType, &c.detail, &c.charset, &collation, &c.maxLen); err != nil {
+		if err := rows.Scan(&c.name, &c.sqlType, &c.detail, &c.charset, &collation, &c.maxLen, &c.required); err != nil {
 			return nil, err
 		}
 		if c.charset != "" && !plainName(c.charset) || collation != "" && !plainName(collation) {

@@ -149,3 +149,37 @@ func TestTypeMatrix(t *testing.T) {
 		}
 	})
 }
+
+// TestColumnInfo checks what Open reads of the user table's columns for a
+// server's checks at start: VARCHAR lengths where the database enforces
+// them, and NOT NULL columns without a default.
+func TestColumnInfo(t *testing.T) {
+	forEach(t, func(t *testing.T, b *backend) {
+		schema := luciaSchema(b.dialect, b.userTable, []col{
+			{"email", "vartext", " NOT NULL"}, {"nick", "text", " NOT NULL DEFAULT 'x'"}, {"bio", "text", ""},
+		}, nil, "")
+		schema[0] = strings.Replace(schema[0], "bio "+sqlType(b.dialect, "text"), "bio "+sqlType(b.dialect, "text")+",\n    code VARCHAR(12)", 1)
+		b.exec(t, schema...)
+		s := b.open(t)
+		enforced := b.dialect != lucia2.SQLite
+		want := map[string]lucia2.Column{
+			"email": {Name: "email", MaxLength: map[bool]int{true: 255}[enforced && b.dialect == lucia2.MySQL], Required: true},
+			"nick":  {Name: "nick"},
+			"bio":   {Name: "bio"},
+			"code":  {Name: "code", MaxLength: map[bool]int{true: 12}[enforced]},
+		}
+		for name, w := range want {
+			c, ok := s.UserColumn(name)
+			c.Type = ""
+			if !ok || c != w {
+				t.Errorf("UserColumn(%q) = %+v, %v; want %+v", name, c, ok, w)
+			}
+		}
+		if _, ok := s.UserColumn("id"); ok {
+			t.Error("UserColumn(\"id\"): Lucia's own column is not an attribute")
+		}
+		if got, want := s.KeyIDMaxLength(), map[bool]int{true: 255}[b.dialect == lucia2.MySQL]; got != want {
+			t.Errorf("KeyIDMaxLength = %d, want %d", got, want)
+		}
+	})
+}
