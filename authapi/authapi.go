@@ -48,8 +48,9 @@ type Config struct {
 	Dev bool
 
 	// Logger receives one line per request (route pattern, status,
-	// duration) and the errors behind 5xx answers; never a secret.
-	// Default: slog.Default().
+	// duration) and the errors behind 5xx answers; never a secret. Every
+	// line of a request carries its request_id, which the answer sends as
+	// X-Request-Id. Default: slog.Default().
 	Logger *slog.Logger
 
 	// ThrottleStore keeps the counts of the throttles below. Default: a

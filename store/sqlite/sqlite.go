@@ -84,7 +84,8 @@ func isBusy(err error) bool {
 }
 
 // Open opens the SQLite database file at path, creating it when it does not
-// exist, and switches it to WAL mode. It does not create Latch's tables:
+// exist, and switches it to WAL mode, waiting (up to the 10 s busy timeout)
+// while other processes opening or writing the file hold it. It does not create Latch's tables:
 // call Migrate for that. path is a file name (not a "file:" URI, and not
 // ":memory:": the store's two pools must share one database).
 func Open(path string) (*Store, error) {
