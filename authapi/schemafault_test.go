@@ -172,3 +172,35 @@ func TestLongEmailIsInvalidEmail(t *testing.T) {
 	fits := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 58) + ".com"
 	e.api().do("POST", "/api/auth/sign-up", map[string]string{"email": fits, "password": "correct horse battery"}).want(t, http.StatusCreated, "")
 }
+
+// panickingStore panics on CreateUser, as a broken store might.
+type panickingStore struct{ *memory.Store }
+
+func (panickingStore) CreateUser(context.Context, latch.UserRecord, *latch.KeyRecord) error {
+	panic("store broke")
+}
+
+// TestPanicIsLoggedOnce: a panic answers 500 INTERNAL and is logged once
+// at ERROR, with the request id.
+func TestPanicIsLoggedOnce(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	e := newEnv(t, panickingStore{memory.New()}, func(c *authapi.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
+	r := e.api().do("POST", "/api/auth/sign-up", map[string]string{"email": "pan@example.com", "password": "correct horse battery"})
+	r.want(t, http.StatusInternalServerError, "INTERNAL")
+	id := r.header.Get("X-Request-Id")
+	var errorLines int
+	for _, line := range logs.lines(t) {
+		if line["level"] == "ERROR" {
+			errorLines++
+			if line["request_id"] != id || line["panic"] != "store broke" {
+				t.Errorf("ERROR line %v, want the panic with request_id %s", line, id)
+			}
+		}
+	}
+	if errorLines != 1 {
+		t.Errorf("%d ERROR lines, want 1; log:\n%s", errorLines, logs.buf.String())
+	}
+}

@@ -162,7 +162,8 @@ func (h *Handler) outer(next http.Handler) http.Handler {
 				}
 				h.log.ErrorContext(r.Context(), "panic serving request", "route", ri.route, "panic", v, "stack", string(debug.Stack()))
 				if w.status == 0 {
-					h.writeError(w, r, ErrInternal)
+					// Logged above, once: not through writeError.
+					httpauth.WriteError(w, ErrInternal.Status, ErrInternal.Code, ErrInternal.Message)
 				}
 			}
 			h.log.InfoContext(r.Context(), "request", "route", orDefault(ri.route, r.Method+" (unmatched)"),
