@@ -60,7 +60,7 @@ func wantCORS(t *testing.T, what string, r *response, origin string) {
 	if cred != "true" {
 		t.Errorf("%s: Access-Control-Allow-Credentials %q", what, cred)
 	}
-	if !strings.Contains(r.header.Get("Access-Control-Expose-Headers"), "Retry-After") {
+	if x := r.header.Get("Access-Control-Expose-Headers"); !strings.Contains(x, "Retry-After") || !strings.Contains(x, "X-Request-Id") {
 		t.Errorf("%s: Retry-After not exposed: %q", what, r.header.Get("Access-Control-Expose-Headers"))
 	}
 }
