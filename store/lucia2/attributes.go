@@ -446,7 +446,7 @@ func (s *Store) holds(v any) string {
 		sqliteT, postgresT, mysqlT = "REAL", "double precision or real", "DOUBLE or FLOAT"
 	case time.Time:
 		sqliteT, postgresT, mysqlT = "DATETIME, INTEGER (Unix milliseconds) or TEXT (ISO 8601)",
-			"timestamptz, timestamp, an integer type (Unix milliseconds) or text (ISO 8601)",
+			"timestamptz, timestamp, bigint (Unix milliseconds) or text (ISO 8601)",
 			"DATETIME, TIMESTAMP, BIGINT (Unix milliseconds) or a text type (ISO 8601)"
 	default:
 		return "no column type of this store holds it"
