@@ -30,7 +30,7 @@ type Config struct {
 	// Auth is the core: users, keys and sessions.
 	Auth *latch.Auth
 	// Sessions reads and writes session cookies and bearer tokens and checks
-	// Origin. Default: httpauth.New(Auth, httpauth.Options{}).
+	// Origin. Default: httpauth.New(Auth, httpauth.Options{BaseURL: BaseURL}).
 	Sessions *httpauth.Manager
 
 	// BaseURL is the absolute URL the handler is served at, without a
@@ -197,7 +197,7 @@ func New(cfg Config) (*Handler, error) {
 		h.outbox = nil
 	}
 	if h.sessions == nil {
-		if h.sessions, err = httpauth.New(cfg.Auth, httpauth.Options{}); err != nil {
+		if h.sessions, err = httpauth.New(cfg.Auth, httpauth.Options{BaseURL: h.baseURL}); err != nil {
 			return nil, fmt.Errorf("authapi: Config.Sessions: %w", err)
 		}
 	}
