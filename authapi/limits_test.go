@@ -1,9 +1,11 @@
 package authapi_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -243,4 +245,32 @@ func TestHashGate(t *testing.T) {
 	close(h.gate)
 	(<-done).want(t, http.StatusCreated, "")
 	e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "first@example.com", "password": pw}).want(t, http.StatusOK, "")
+}
+
+// TestMagicLinkPerUserLimit: requests from many addresses cannot flood one
+// mailbox with magic links: per user, 10 an hour go out (and one more
+// that starts the back-off), as reset links have their own limit.
+func TestMagicLinkPerUserLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, stores[0].open(t), func(c *authapi.Config) {
+		c.ClientIP = func(r *http.Request) string { return r.Header.Get("X-Test-IP") }
+	})
+	e.signUp("flood@example.com", pw)
+	for i := range 30 {
+		e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "flood@example.com"}, "X-Test-IP", fmt.Sprintf("198.51.100.%d", i)).want(t, http.StatusAccepted, "")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := e.h.Close(ctx); err != nil { // every queued mail sent or dropped
+		t.Fatal(err)
+	}
+	links := 0
+	for _, m := range e.outbox.Messages() {
+		if m.To == "flood@example.com" && strings.Contains(m.Subject, "Sign in") {
+			links++
+		}
+	}
+	if links != 11 {
+		t.Errorf("30 magic-link requests from 30 addresses sent %d links, want 11", links)
+	}
 }
