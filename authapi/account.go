@@ -247,26 +247,35 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req credentials
 		return latch.Session{}, ErrTooManyRequests.withRetry(wait)
 	}
 	release, err := h.acquireHash(ctx)
-	if err != nil {
-		h.refund(ctx, h.ipLimit, ipKey)
-		return latch.Session{}, err
-	}
-	pw := req.Password
-	key, err := h.auth.UseKey(ctx, emailProvider, email, &pw)
-	release()
-	if err != nil {
-		if apiError(err) != ErrInvalidCredentials {
-			h.refund(ctx, h.ipLimit, ipKey)
+	if err == nil {
+		pw := req.Password
+		var key latch.Key
+		key, err = h.auth.UseKey(ctx, emailProvider, email, &pw)
+		release()
+		if err == nil {
+			return h.signedIn(w, r, key.UserID, ipKey, emailKey)
 		}
-		return latch.Session{}, err
 	}
+	// A busy server or a store failure is no guess: both attempts are
+	// given back.
+	if apiError(err) != ErrInvalidCredentials {
+		h.refund(ctx, h.ipLimit, ipKey)
+		h.refund(ctx, h.emailLimit, emailKey)
+	}
+	return latch.Session{}, err
+}
+
+// signedIn ends a successful sign-in: the IP's attempt given back, the
+// address's failures forgotten, a session started.
+func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, userID, ipKey, emailKey string) (latch.Session, error) {
+	ctx := r.Context()
 	h.refund(ctx, h.ipLimit, ipKey)
 	// A success clears the address's failures, not the IP's: an account of
 	// one's own must not reset the backoff of one's guessing.
 	if err := h.emailLimit.Reset(ctx, emailKey); err != nil {
 		h.log.WarnContext(ctx, "throttle reset failed", "err", err)
 	}
-	return h.startSession(w, r, key.UserID)
+	return h.startSession(w, r, userID)
 }
 
 func (h *Handler) signOutAPI(w http.ResponseWriter, r *http.Request) error {

@@ -29,8 +29,10 @@ var agentSeq atomic.Uint32
 
 func newAgent(base string) *agent {
 	n := agentSeq.Add(1)
+	// A long timeout: with password hashing bounded, a burst of sign-ups
+	// queues for hashing slots, and a loaded machine makes the queue slow.
 	return &agent{base: base, ip: fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255), hc: &http.Client{
-		Timeout:       30 * time.Second,
+		Timeout:       5 * time.Minute,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
