@@ -215,45 +215,61 @@ func (h *Handler) signInAPI(w http.ResponseWriter, r *http.Request) error {
 // session. An unknown email costs the same hashing as a wrong password
 // (latch.Auth.UseKey verifies against a dummy hash).
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req credentials) (latch.Session, error) {
-	ctx := r.Context()
 	email, err := NormalizeEmail(req.Email)
 	if err != nil {
 		// No account can have this address; no hint about any other.
 		return latch.Session{}, ErrInvalidCredentials
 	}
-	ipKey, emailKey := "sign-in:ip:"+h.clientIP(r), signInEmailKey(email)
-	// Both attempts are counted before the password is checked
-	// (throttle.Limiter.Attempt), so simultaneous guesses get no more tries
-	// than guesses made one by one. Per IP, a success gives its attempt
-	// back: many people may sign in from one address, and their successes
-	// must not use up its allowance. Per address, after
-	// signInLockAfter failures only a magic link or a reset lets the owner
-	// in, and either lifts the lock.
-	wait, err := h.ipLimit.Attempt(ctx, ipKey)
+	key, err := h.verifyPassword(r, email, req.Password)
 	if err != nil {
 		return latch.Session{}, err
 	}
+	return h.startSession(w, r, key.UserID)
+}
+
+// verifyPassword checks the address's password under the sign-in
+// throttles and the hashing bound, and returns its key.
+//
+// Both attempts are counted before the password is checked
+// (throttle.Limiter.Attempt), so simultaneous guesses get no more tries
+// than guesses made one by one. Per IP, a success gives its attempt back:
+// many people may sign in from one address, and their successes must not
+// use up its allowance. Per address, after signInLockAfter failures only
+// a magic link or a reset lets the owner in, and either lifts the lock.
+func (h *Handler) verifyPassword(r *http.Request, email, password string) (latch.Key, error) {
+	ctx := r.Context()
+	ipKey, emailKey := "sign-in:ip:"+h.clientIP(r), signInEmailKey(email)
+	wait, err := h.ipLimit.Attempt(ctx, ipKey)
+	if err != nil {
+		return latch.Key{}, err
+	}
 	if wait > 0 {
-		return latch.Session{}, ErrTooManyRequests.withRetry(wait)
+		return latch.Key{}, ErrTooManyRequests.withRetry(wait)
 	}
 	wait, err = h.emailLimit.Attempt(ctx, emailKey)
 	if errors.Is(err, throttle.ErrLocked) {
-		return latch.Session{}, ErrSignInLocked.withRetry(wait)
+		return latch.Key{}, ErrSignInLocked.withRetry(wait)
 	}
 	if err != nil {
-		return latch.Session{}, err
+		return latch.Key{}, err
 	}
 	if wait > 0 {
-		return latch.Session{}, ErrTooManyRequests.withRetry(wait)
+		return latch.Key{}, ErrTooManyRequests.withRetry(wait)
 	}
 	release, err := h.acquireHash(ctx)
 	if err == nil {
-		pw := req.Password
 		var key latch.Key
-		key, err = h.auth.UseKey(ctx, emailProvider, email, &pw)
+		key, err = h.auth.UseKey(ctx, emailProvider, email, &password)
 		release()
 		if err == nil {
-			return h.signedIn(w, r, key.UserID, ipKey, emailKey)
+			h.refund(ctx, h.ipLimit, ipKey)
+			// A success clears the address's failures, not the IP's: an
+			// account of one's own must not reset the backoff of one's
+			// guessing.
+			if err := h.emailLimit.Reset(ctx, emailKey); err != nil {
+				h.log.WarnContext(ctx, "throttle reset failed", "err", err)
+			}
+			return key, nil
 		}
 	}
 	// A busy server or a store failure is no guess: both attempts are
@@ -262,20 +278,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req credentials
 		h.refund(ctx, h.ipLimit, ipKey)
 		h.refund(ctx, h.emailLimit, emailKey)
 	}
-	return latch.Session{}, err
-}
-
-// signedIn ends a successful sign-in: the IP's attempt given back, the
-// address's failures forgotten, a session started.
-func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, userID, ipKey, emailKey string) (latch.Session, error) {
-	ctx := r.Context()
-	h.refund(ctx, h.ipLimit, ipKey)
-	// A success clears the address's failures, not the IP's: an account of
-	// one's own must not reset the backoff of one's guessing.
-	if err := h.emailLimit.Reset(ctx, emailKey); err != nil {
-		h.log.WarnContext(ctx, "throttle reset failed", "err", err)
-	}
-	return h.startSession(w, r, userID)
+	return latch.Key{}, err
 }
 
 func (h *Handler) signOutAPI(w http.ResponseWriter, r *http.Request) error {
