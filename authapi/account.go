@@ -2,6 +2,7 @@ package authapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/httpauth"
+	"github.com/latchauth/latch/throttle"
 )
 
 // Password length, in characters (runes). The hasher also refuses more
@@ -140,22 +142,48 @@ func (h *Handler) signUp(w http.ResponseWriter, r *http.Request) error {
 // createAccount creates the user, starts a session (cookie set) and queues
 // the verification mail.
 func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, req signUpRequest) (latch.Session, error) {
-	// Sign-up mails the address it is given: it counts as a mail request.
-	if err := h.checkThrottle(r.Context(), h.mailLimit, "ip:"+h.clientIP(r)); err != nil {
+	ctx := r.Context()
+	// Input errors come in CreateUser's order and cost nothing; the rest
+	// only for input that could make an account.
+	email, err := NormalizeEmail(req.Email)
+	if err != nil {
+		return latch.Session{}, ErrInvalidEmail
+	}
+	if err := checkPassword(req.Password); err != nil {
 		return latch.Session{}, err
 	}
-	// Input errors come in CreateUser's order; the list is asked only
-	// about a password that is otherwise acceptable.
-	if _, err := NormalizeEmail(req.Email); err == nil && checkPassword(req.Password) == nil {
-		if err := h.checkBreached(r.Context(), req.Password); err != nil {
-			return latch.Session{}, err
-		}
+	if _, err := checkName(req.Name); err != nil {
+		return latch.Session{}, err
 	}
-	u, err := CreateUser(r.Context(), h.auth, NewUser{Email: req.Email, Password: req.Password, Name: req.Name})
+	// Sign-up mails the address it is given: every attempt counts as a
+	// mail request of the IP, counted before anything is looked up, so
+	// probing which addresses have accounts is throttled too.
+	wait, err := h.mailLimit.Attempt(ctx, "ip:"+h.clientIP(r))
 	if err != nil {
 		return latch.Session{}, err
 	}
-	h.fail(r.Context(), h.mailLimit, "ip:"+h.clientIP(r))
+	if wait > 0 {
+		return latch.Session{}, ErrTooManyRequests.withRetry(wait)
+	}
+	if err := h.checkBreached(ctx, req.Password); err != nil {
+		return latch.Session{}, err
+	}
+	// A taken address is answered before the password is hashed: hashing
+	// first would make every probe cost 19 MiB and a core.
+	if _, err := h.auth.GetKey(ctx, emailProvider, email); err == nil {
+		return latch.Session{}, ErrUserExists
+	} else if !errors.Is(err, latch.ErrInvalidKeyID) {
+		return latch.Session{}, err
+	}
+	release, err := h.acquireHash(ctx)
+	if err != nil {
+		return latch.Session{}, err
+	}
+	u, err := CreateUser(ctx, h.auth, NewUser{Email: req.Email, Password: req.Password, Name: req.Name})
+	release()
+	if err != nil {
+		return latch.Session{}, err
+	}
 	s, err := h.startSession(w, r, u.ID)
 	if err != nil {
 		return latch.Session{}, err
@@ -196,42 +224,70 @@ func (h *Handler) signInAPI(w http.ResponseWriter, r *http.Request) error {
 // session. An unknown email costs the same hashing as a wrong password
 // (latch.Auth.UseKey verifies against a dummy hash).
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req credentials) (latch.Session, error) {
-	ctx := r.Context()
 	email, err := NormalizeEmail(req.Email)
 	if err != nil {
 		// No account can have this address; no hint about any other.
 		return latch.Session{}, ErrInvalidCredentials
 	}
-	ipKey, emailKey := "sign-in:ip:"+h.clientIP(r), "sign-in:email:"+email
-	if err := h.checkThrottle(ctx, h.ipLimit, ipKey); err != nil {
-		return latch.Session{}, err
-	}
-	// Per address, the attempt is counted before the password is checked
-	// (throttle.Limiter.Attempt), so simultaneous guesses get no more tries
-	// than guesses made one by one. Per IP, failures are counted after:
-	// many people may sign in from one address, and their successes must
-	// not use up its allowance.
-	wait, err := h.emailLimit.Attempt(ctx, emailKey)
+	key, err := h.verifyPassword(r, email, req.Password)
 	if err != nil {
 		return latch.Session{}, err
-	}
-	if wait > 0 {
-		return latch.Session{}, ErrTooManyRequests.withRetry(wait)
-	}
-	pw := req.Password
-	key, err := h.auth.UseKey(ctx, emailProvider, email, &pw)
-	if err != nil {
-		if apiError(err) == ErrInvalidCredentials {
-			h.fail(ctx, h.ipLimit, ipKey)
-		}
-		return latch.Session{}, err
-	}
-	// A success clears the address's failures, not the IP's: an account of
-	// one's own must not reset the backoff of one's guessing.
-	if err := h.emailLimit.Reset(ctx, emailKey); err != nil {
-		h.log.WarnContext(ctx, "throttle reset failed", "err", err)
 	}
 	return h.startSession(w, r, key.UserID)
+}
+
+// verifyPassword checks the address's password under the sign-in
+// throttles and the hashing bound, and returns its key.
+//
+// Both attempts are counted before the password is checked
+// (throttle.Limiter.Attempt), so simultaneous guesses get no more tries
+// than guesses made one by one. Per IP, a success gives its attempt back:
+// many people may sign in from one address, and their successes must not
+// use up its allowance. Per address, after signInLockAfter failures only
+// a magic link or a reset lets the owner in, and either lifts the lock.
+func (h *Handler) verifyPassword(r *http.Request, email, password string) (latch.Key, error) {
+	ctx := r.Context()
+	ipKey, emailKey := "sign-in:ip:"+h.clientIP(r), signInEmailKey(email)
+	wait, err := h.ipLimit.Attempt(ctx, ipKey)
+	if err != nil {
+		return latch.Key{}, err
+	}
+	if wait > 0 {
+		return latch.Key{}, ErrTooManyRequests.withRetry(wait)
+	}
+	wait, err = h.emailLimit.Attempt(ctx, emailKey)
+	if errors.Is(err, throttle.ErrLocked) {
+		return latch.Key{}, ErrSignInLocked.withRetry(wait)
+	}
+	if err != nil {
+		return latch.Key{}, err
+	}
+	if wait > 0 {
+		return latch.Key{}, ErrTooManyRequests.withRetry(wait)
+	}
+	release, err := h.acquireHash(ctx)
+	if err == nil {
+		var key latch.Key
+		key, err = h.auth.UseKey(ctx, emailProvider, email, &password)
+		release()
+		if err == nil {
+			h.refund(ctx, h.ipLimit, ipKey)
+			// A success clears the address's failures, not the IP's: an
+			// account of one's own must not reset the backoff of one's
+			// guessing.
+			if err := h.emailLimit.Reset(ctx, emailKey); err != nil {
+				h.log.WarnContext(ctx, "throttle reset failed", "err", err)
+			}
+			return key, nil
+		}
+	}
+	// A busy server or a store failure is no guess: both attempts are
+	// given back.
+	if apiError(err) != ErrInvalidCredentials {
+		h.refund(ctx, h.ipLimit, ipKey)
+		h.refund(ctx, h.emailLimit, emailKey)
+	}
+	return latch.Key{}, err
 }
 
 func (h *Handler) signOutAPI(w http.ResponseWriter, r *http.Request) error {

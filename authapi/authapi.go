@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ type Config struct {
 	// Auth is the core: users, keys and sessions.
 	Auth *latch.Auth
 	// Sessions reads and writes session cookies and bearer tokens and checks
-	// Origin. Default: httpauth.New(Auth, httpauth.Options{}).
+	// Origin. Default: httpauth.New(Auth, httpauth.Options{BaseURL: BaseURL}).
 	Sessions *httpauth.Manager
 
 	// BaseURL is the absolute URL the handler is served at, without a
@@ -58,8 +59,13 @@ type Config struct {
 	// instances of a service need one shared store (store/redis).
 	ThrottleStore throttle.Store
 	// EmailThrottle slows down failed sign-ins per email address: 5 free,
-	// then 1 s doubling up to 15 minutes. IPThrottle does the same per
-	// client IP with 50 free (many people may share one address).
+	// then 1 s doubling up to 15 minutes, remembered for a week from the
+	// first failure of a run; after 100 failures password sign-in is locked
+	// (429 PASSWORD_SIGN_IN_LOCKED) until a magic link or a password reset.
+	// IPThrottle limits sign-in attempts per client IP: 50, then 1 s
+	// doubling up to 15 minutes; a success gives its attempt back (many
+	// people may share one address). Both count an attempt before the
+	// password is checked, so parallel guesses get no more tries.
 	// MailThrottle counts every request that sends mail (sign-up, password
 	// reset, magic link, new code) per client IP and per user: 10 an hour
 	// free, then 1 minute doubling up to an hour. Nil fields get these
@@ -67,6 +73,14 @@ type Config struct {
 	EmailThrottle *throttle.Limiter
 	IPThrottle    *throttle.Limiter
 	MailThrottle  *throttle.Limiter
+
+	// MaxConcurrentHashes bounds how many password hashes and
+	// verifications (sign-up, sign-in, reset) run at once in this handler;
+	// each Argon2id call holds 19 MiB. Requests beyond it wait, as long as
+	// their context allows and at most HashWait, then get 503 SERVER_BUSY
+	// with Retry-After. Defaults: 2 × GOMAXPROCS and 10 seconds.
+	MaxConcurrentHashes int
+	HashWait            time.Duration
 
 	// The single-use tokens. Each default is created on Auth with the
 	// token kind in parentheses; pass your own to change lifetimes or
@@ -126,6 +140,7 @@ type Handler struct {
 	emailLimit *throttle.Limiter
 	ipLimit    *throttle.Limiter
 	mailLimit  *throttle.Limiter
+	hashes     hashGate
 
 	codes      *token.PasswordTokens
 	links      *token.IDTokens
@@ -185,7 +200,7 @@ func New(cfg Config) (*Handler, error) {
 		h.outbox = nil
 	}
 	if h.sessions == nil {
-		if h.sessions, err = httpauth.New(cfg.Auth, httpauth.Options{}); err != nil {
+		if h.sessions, err = httpauth.New(cfg.Auth, httpauth.Options{BaseURL: h.baseURL}); err != nil {
 			return nil, fmt.Errorf("authapi: Config.Sessions: %w", err)
 		}
 	}
@@ -197,6 +212,13 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if h.clientIP == nil {
 		h.clientIP = remoteIP
+	}
+	if cfg.MaxConcurrentHashes < 0 || cfg.HashWait < 0 {
+		return nil, errors.New("authapi: Config.MaxConcurrentHashes and HashWait must not be negative")
+	}
+	h.hashes = hashGate{
+		slots: make(chan struct{}, orDefault(cfg.MaxConcurrentHashes, 2*runtime.GOMAXPROCS(0))),
+		wait:  orDefault(cfg.HashWait, 10*time.Second),
 	}
 	if cfg.MailQueue < 0 || cfg.MailWorkers < 0 || cfg.MailTimeout < 0 {
 		return nil, errors.New("authapi: Config.MailQueue, MailWorkers and MailTimeout must not be negative")
@@ -282,6 +304,16 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
+// The per-address sign-in limit (NIST SP 800-63B §5.2.2: at most 100
+// consecutive failures). Failures are remembered for a week from the first
+// of a run (or until a success), so the back-off keeps growing while they
+// go on: reaching 100 takes about 21 hours at its pace, and the 100th
+// locks password sign-in until a magic link or a reset proves the mailbox.
+const (
+	signInLockAfter     = 100
+	signInFailureMemory = 7 * 24 * time.Hour
+)
+
 // defaultThrottles fills in the throttles that Config leaves nil.
 func (h *Handler) defaultThrottles(store throttle.Store) error {
 	if store == nil {
@@ -291,8 +323,8 @@ func (h *Handler) defaultThrottles(store throttle.Store) error {
 		l    **throttle.Limiter
 		opts throttle.Options
 	}{
-		{&h.emailLimit, throttle.Options{Prefix: "signin:email:"}},
-		{&h.ipLimit, throttle.Options{Prefix: "signin:ip:", Free: 50}},
+		{&h.emailLimit, throttle.Options{Prefix: "signin:email:", Window: signInFailureMemory, LockAfter: signInLockAfter}},
+		{&h.ipLimit, throttle.Options{Prefix: "signin:ip:", Free: 49}},
 		{&h.mailLimit, throttle.Options{Prefix: "mail:", Free: 10, Base: time.Minute, Max: time.Hour, Window: time.Hour}},
 	} {
 		if *d.l != nil {

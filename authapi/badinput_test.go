@@ -35,6 +35,12 @@ func TestBodies(t *testing.T) {
 		{"unknown fields tolerated", "/api/auth/sign-in", `{"email":"a@example.com","password":"12345678","rememberMe":true}`, 401, "INVALID_CREDENTIALS"},
 		{"not UTF-8", "/api/auth/sign-up", "{\"email\":\"a\xff@example.com\",\"password\":\"12345678\"}", 400, "INVALID_EMAIL"},
 		{"NUL in email", "/api/auth/sign-up", `{"email":"a\u0000b@example.com","password":"12345678"}`, 400, "INVALID_EMAIL"},
+		{"duplicate key", "/api/auth/sign-in", `{"email":"a@example.com","password":"x","password":"12345678"}`, 400, "DUPLICATE_JSON_KEY"},
+		{"case-variant key", "/api/auth/sign-in", `{"email":"a@example.com","Email":"b@example.com","password":"12345678"}`, 400, "DUPLICATE_JSON_KEY"},
+		{"Kelvin-sign variant key", "/api/auth/magic-link", `{"email":"a@example.com","callbac\u212aURL":"/x","callbackURL":"/y"}`, 400, "DUPLICATE_JSON_KEY"},
+		{"duplicate of an unknown key", "/api/auth/sign-up", `{"email":"a@example.com","password":"12345678","x":1,"X":2}`, 400, "DUPLICATE_JSON_KEY"},
+		{"duplicate in a nested object", "/api/auth/sign-in", `{"email":"a@example.com","password":"12345678","meta":{"a":1,"a":2}}`, 400, "DUPLICATE_JSON_KEY"},
+		{"same key in sibling objects", "/api/auth/sign-in", `{"email":"a@example.com","password":"12345678","m":[{"a":1},{"a":2}]}`, 401, "INVALID_CREDENTIALS"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

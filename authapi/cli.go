@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -90,6 +91,11 @@ func checkLoopbackRedirect(raw string) string {
 	}
 	host, port, err := net.SplitHostPort(u.Host)
 	if err != nil || port == "" || strings.TrimLeft(port, "0123456789") != "" || len(port) > 5 {
+		return want
+	}
+	// A port the app can listen on: 1–65535, written without leading zeros
+	// (which a browser would drop, changing the URI the code is bound to).
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] == '0' {
 		return want
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() || (ip.To4() != nil && host != "127.0.0.1") {

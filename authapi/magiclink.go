@@ -44,6 +44,12 @@ func (h *Handler) requestMagicLink(r *http.Request, rawEmail, callback string) e
 		if !ok {
 			return err
 		}
+		// Per user too, as reset links are, so that requests from many
+		// addresses cannot flood one mailbox.
+		if wait, err := h.mailLimit.Attempt(ctx, "magic-link:user:"+u.ID); err != nil || wait > 0 {
+			h.log.InfoContext(ctx, "magic link not sent: too many requests for the user", "user", u.ID, "err", err)
+			return nil
+		}
 		tok, err := h.magic.Issue(ctx, u.ID)
 		if err != nil {
 			return err
@@ -73,6 +79,10 @@ func (h *Handler) useMagicLink(w http.ResponseWriter, r *http.Request) error {
 	})
 	if err == nil {
 		h.sessions.SetSessionCookie(w, s)
+		// The link proved the mailbox: the owner gets password sign-in back.
+		if u, err := h.auth.GetUser(r.Context(), s.UserID); err == nil {
+			h.liftSignInLock(r.Context(), u.Attributes.String(attrEmail))
+		}
 	}
 	if err != nil {
 		if errors.Is(err, latch.ErrInvalidUserID) {

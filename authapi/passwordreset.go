@@ -149,7 +149,14 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 		s     latch.Session
 		email string
 	)
-	err := h.auth.InTx(r.Context(), func(ctx context.Context) error {
+	// The new password is hashed inside the transaction: take a hashing
+	// slot before it starts, not while it holds the database.
+	release, err := h.acquireHash(r.Context())
+	if err != nil {
+		return latch.Session{}, err
+	}
+	defer release()
+	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
 		tok, err := h.resets.Validate(ctx, value)
 		if err != nil {
 			return err
@@ -191,7 +198,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 		return latch.Session{}, err
 	}
 	h.sessions.SetSessionCookie(w, s)
-	if err := h.emailLimit.Reset(r.Context(), "sign-in:email:"+email); err != nil {
+	if err := h.emailLimit.Reset(r.Context(), signInEmailKey(email)); err != nil {
 		h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
 	}
 	return s, nil

@@ -184,7 +184,8 @@ func (h *Handler) outer(next http.Handler) http.Handler {
 
 // decodeJSON reads a JSON object into v. Unknown fields are ignored;
 // anything but one object is ErrInvalidBody, a body over the limit
-// ErrBodyTooLarge.
+// ErrBodyTooLarge, a member named twice at any depth (ignoring case)
+// ErrDuplicateJSONKey.
 func decodeJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -199,6 +200,11 @@ func decodeJSON(r *http.Request, v any) error {
 		return ErrInvalidBody
 	}
 	if err := json.Unmarshal(body, v); err != nil {
+		return ErrInvalidBody
+	}
+	if err := duplicateKeys(body); errors.Is(err, errDuplicateKey) {
+		return ErrDuplicateJSONKey
+	} else if err != nil {
 		return ErrInvalidBody
 	}
 	return nil

@@ -192,29 +192,11 @@ func (h *Handler) checkAccountPassword(r *http.Request, userID, password string)
 	if email == "" {
 		return ErrInvalidCredentials
 	}
-	ipKey, emailKey := "sign-in:ip:"+h.clientIP(r), "sign-in:email:"+email
-	if err := h.checkThrottle(ctx, h.ipLimit, ipKey); err != nil {
-		return err
-	}
-	wait, err := h.emailLimit.Attempt(ctx, emailKey)
-	if err != nil {
-		return err
-	}
-	if wait > 0 {
-		return ErrTooManyRequests.withRetry(wait)
-	}
-	key, err := h.auth.UseKey(ctx, emailProvider, email, &password)
+	// Under the sign-in throttles and the hashing bound: this is a
+	// password guess like any other.
+	key, err := h.verifyPassword(r, email, password)
 	if err == nil && key.UserID != userID {
 		err = ErrInvalidCredentials
 	}
-	if err != nil {
-		if apiError(err) == ErrInvalidCredentials {
-			h.fail(ctx, h.ipLimit, ipKey)
-		}
-		return err
-	}
-	if err := h.emailLimit.Reset(ctx, emailKey); err != nil {
-		h.log.WarnContext(ctx, "throttle reset failed", "err", err)
-	}
-	return nil
+	return err
 }

@@ -2,10 +2,12 @@ package httpauth
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -416,7 +418,7 @@ func TestCSRF(t *testing.T) {
 		user    string // who the handler sees when it runs; "" for nobody
 	}{
 		{"same origin POST", e.client, "POST", []string{"Origin", e.srv.URL}, 200, "ada"},
-		{"same host, other scheme", e.client, "POST", []string{"Origin", "https://" + host}, 200, "ada"},
+		{"same host, other scheme", e.client, "POST", []string{"Origin", "https://" + host}, 403, ""},
 		{"same origin DELETE", e.client, "DELETE", []string{"Origin", e.srv.URL}, 200, "ada"},
 		{"foreign origin", e.client, "POST", []string{"Origin", "http://evil.example.com"}, 403, ""},
 		{"foreign origin PUT", e.client, "PUT", []string{"Origin", "http://evil.example.com"}, 403, ""},
@@ -429,7 +431,8 @@ func TestCSRF(t *testing.T) {
 		{"host as a suffix is not a subdomain", e.client, "POST", []string{"Origin", "http://evil" + host}, 403, ""},
 		{"allowed origin", e.client, "POST", []string{"Origin", "https://app.example.com"}, 200, "ada"},
 		{"allowed origin, other scheme", e.client, "POST", []string{"Origin", "http://app.example.com"}, 403, ""},
-		{"allowed subdomain", anon, "POST", []string{"Cookie", cookie, "Host", "auth.example.test", "Origin", "https://api.auth.example.test"}, 200, "ada"},
+		{"allowed subdomain", anon, "POST", []string{"Cookie", cookie, "Host", "auth.example.test", "Origin", "http://api.auth.example.test"}, 200, "ada"},
+		{"allowed subdomain, other scheme", anon, "POST", []string{"Cookie", cookie, "Host", "auth.example.test", "Origin", "https://api.auth.example.test"}, 403, ""},
 		{"other subdomain", anon, "POST", []string{"Cookie", cookie, "Host", "auth.example.test", "Origin", "https://www.auth.example.test"}, 403, ""},
 		{"X-Forwarded-Host ignored unless trusted", e.client, "POST", []string{"Origin", "https://public.example.com", "X-Forwarded-Host", "public.example.com"}, 403, ""},
 		{"an invalid cookie is checked too", anon, "POST", []string{"Cookie", "auth_session=nonsense", "Origin", "http://evil.example.com"}, 403, ""},
@@ -487,62 +490,89 @@ func TestCheckOrigin(t *testing.T) {
 	anySub := mk(Options{AllowedSubdomains: []string{"*"}})
 	named := mk(Options{AllowedSubdomains: []string{"api", "a.b"}, AllowedOrigins: []string{"https://App.Example.com:443", "http://localhost:5173"}})
 	proxied := mk(Options{TrustForwardedHost: true})
+	behind := mk(Options{TrustForwardedHost: true, TrustedProxies: TrustedProxies{netip.MustParsePrefix("10.0.0.0/8")}})
+	based := mk(Options{BaseURL: "https://auth.example.com/base"})
 	off := mk(Options{DisableCSRF: true})
 
+	// host is the Host header; "https://" before it means the request came
+	// over TLS. peer is RemoteAddr's host ("" for httptest's 192.0.2.1).
 	tests := []struct {
 		m      *Manager
 		host   string
 		origin string // "" for none
 		fwd    string
 		ok     bool
+		proto  string // X-Forwarded-Proto
+		peer   string
 	}{
-		{plain, "example.com", "https://example.com", "", true},
-		{plain, "example.com", "http://example.com", "", true},
-		{plain, "EXAMPLE.com", "https://example.COM", "", true},
-		{plain, "example.com:8080", "http://example.com:8080", "", true},
-		{plain, "example.com:8080", "http://example.com", "", false},
-		{plain, "example.com", "https://example.com:8443", "", false},
-		{plain, "[::1]:8080", "http://[::1]:8080", "", true},
-		{plain, "example.com", "https://api.example.com", "", false},
-		{plain, "example.com", "https://example.com.evil.com", "", false},
-		{plain, "example.com", "https://user@example.com", "", false},
-		{plain, "example.com", "https://example.com/path", "", false},
-		{plain, "example.com", "", "", false},
-		{plain, "", "https://example.com", "", false},
-		{anySub, "example.com", "https://api.example.com", "", true},
-		{anySub, "example.com", "https://a.b.example.com", "", true},
-		{anySub, "example.com", "https://example.com", "", true},
-		{anySub, "example.com", "https://evilexample.com", "", false},
-		{anySub, "auth.example.com", "https://app.example.com", "", false}, // a sibling, not a subdomain
-		{named, "example.com", "https://api.example.com", "", true},
-		{named, "example.com", "https://a.b.example.com", "", true},
-		{named, "example.com", "https://www.example.com", "", false},
-		{named, "example.com", "https://app.example.com", "", true},
-		{named, "example.com", "http://app.example.com", "", false},
-		{named, "example.com", "http://localhost:5173", "", true},
-		{named, "example.com", "http://localhost:5174", "", false},
-		{named, "example.com", "https://app.example.com:443", "", true},
-		{named, "example.com", "https://app.example.com:8443", "", false},
-		{plain, "internal:8080", "https://public.example.com", "public.example.com", false},
-		{proxied, "internal:8080", "https://public.example.com", "public.example.com", true},
-		{proxied, "internal:8080", "https://public.example.com", "public.example.com, internal:8080", true},
-		{proxied, "internal:8080", "https://evil.example.com", "public.example.com", false},
-		{proxied, "public.example.com", "https://public.example.com", "", true},
-		{off, "example.com", "https://evil.example.com", "", true},
-		{off, "example.com", "", "", true},
+		{m: plain, host: "https://example.com", origin: "https://example.com", ok: true},
+		{m: plain, host: "example.com", origin: "http://example.com", ok: true},
+		{m: plain, host: "example.com", origin: "https://example.com", ok: false},        // http server, https page
+		{m: plain, host: "https://example.com", origin: "http://example.com", ok: false}, // and the reverse
+		{m: plain, host: "https://EXAMPLE.com", origin: "https://example.COM", ok: true},
+		{m: plain, host: "example.com:8080", origin: "http://example.com:8080", ok: true},
+		{m: plain, host: "example.com:8080", origin: "http://example.com", ok: false},
+		{m: plain, host: "https://example.com", origin: "https://example.com:8443", ok: false},
+		{m: plain, host: "https://example.com:443", origin: "https://example.com", ok: true},
+		{m: plain, host: "[::1]:8080", origin: "http://[::1]:8080", ok: true},
+		{m: plain, host: "example.com", origin: "https://api.example.com", ok: false},
+		{m: plain, host: "example.com", origin: "https://example.com.evil.com", ok: false},
+		{m: plain, host: "example.com", origin: "https://user@example.com", ok: false},
+		{m: plain, host: "example.com", origin: "https://example.com/path", ok: false},
+		{m: plain, host: "example.com", origin: "", ok: false},
+		{m: plain, host: "", origin: "https://example.com", ok: false},
+		{m: anySub, host: "https://example.com", origin: "https://api.example.com", ok: true},
+		{m: anySub, host: "https://example.com", origin: "https://a.b.example.com", ok: true},
+		{m: anySub, host: "example.com", origin: "https://a.b.example.com", ok: false},
+		{m: anySub, host: "https://example.com", origin: "https://example.com", ok: true},
+		{m: anySub, host: "https://example.com", origin: "https://evilexample.com", ok: false},
+		{m: anySub, host: "https://auth.example.com", origin: "https://app.example.com", ok: false}, // a sibling, not a subdomain
+		{m: named, host: "https://example.com", origin: "https://api.example.com", ok: true},
+		{m: named, host: "https://example.com", origin: "https://a.b.example.com", ok: true},
+		{m: named, host: "https://example.com", origin: "https://www.example.com", ok: false},
+		{m: named, host: "example.com", origin: "https://app.example.com", ok: true},
+		{m: named, host: "example.com", origin: "http://app.example.com", ok: false},
+		{m: named, host: "example.com", origin: "http://localhost:5173", ok: true},
+		{m: named, host: "example.com", origin: "http://localhost:5174", ok: false},
+		{m: named, host: "example.com", origin: "https://app.example.com:443", ok: true},
+		{m: named, host: "example.com", origin: "https://app.example.com:8443", ok: false},
+		{m: plain, host: "internal:8080", origin: "https://public.example.com", fwd: "public.example.com", ok: false},
+		{m: proxied, host: "internal:8080", origin: "https://public.example.com", fwd: "public.example.com", proto: "https", ok: true},
+		{m: proxied, host: "internal:8080", origin: "https://public.example.com", fwd: "public.example.com, internal:8080", proto: "https, http", ok: true},
+		{m: proxied, host: "internal:8080", origin: "https://public.example.com", fwd: "public.example.com", ok: false}, // the proxy said nothing of TLS
+		{m: proxied, host: "internal:8080", origin: "https://evil.example.com", fwd: "public.example.com", proto: "https", ok: false},
+		{m: proxied, host: "https://public.example.com", origin: "https://public.example.com", ok: true},
+		{m: behind, host: "internal:8080", origin: "https://public.example.com", fwd: "public.example.com", proto: "https", peer: "10.1.2.3", ok: true},
+		{m: behind, host: "internal:8080", origin: "https://public.example.com", fwd: "public.example.com", proto: "https", peer: "192.0.2.9", ok: false}, // not from the proxy
+		{m: behind, host: "internal:8080", origin: "http://internal:8080", fwd: "public.example.com", proto: "https", peer: "192.0.2.9", ok: true},
+		{m: based, host: "internal:8080", origin: "https://auth.example.com", ok: true},
+		{m: based, host: "auth.example.com", origin: "http://auth.example.com", ok: false},
+		{m: based, host: "evil.example", origin: "https://evil.example", ok: false},
+		{m: off, host: "example.com", origin: "https://evil.example.com", ok: true},
+		{m: off, host: "example.com", origin: "", ok: true},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("POST", "/", nil)
-		r.Host = tt.host
+		host, secure := strings.CutPrefix(tt.host, "https://")
+		r.Host = host
+		if secure {
+			r.TLS = &tls.ConnectionState{}
+		}
 		if tt.origin != "" {
 			r.Header.Set("Origin", tt.origin)
 		}
 		if tt.fwd != "" {
 			r.Header.Set("X-Forwarded-Host", tt.fwd)
 		}
+		if tt.proto != "" {
+			r.Header.Set("X-Forwarded-Proto", tt.proto)
+		}
+		if tt.peer != "" {
+			r.RemoteAddr = tt.peer + ":4711"
+		}
 		err := tt.m.CheckOrigin(r)
 		if (err == nil) != tt.ok {
-			t.Errorf("host %q origin %q forwarded %q: CheckOrigin = %v, want ok=%v", tt.host, tt.origin, tt.fwd, err, tt.ok)
+			t.Errorf("host %q origin %q forwarded %q %q from %q: CheckOrigin = %v, want ok=%v", tt.host, tt.origin, tt.fwd, tt.proto, tt.peer, err, tt.ok)
 		}
 		if err != nil && !errors.Is(err, ErrInvalidOrigin) {
 			t.Errorf("error %v does not match ErrInvalidOrigin", err)

@@ -60,8 +60,19 @@ type Options struct {
 	// that a forgotten or taken-over subdomain cannot read sessions.
 	CORSOrigins []string
 	// TrustForwardedHost compares Origin with the first X-Forwarded-Host
-	// instead of Host. Set it only behind a proxy that sets that header.
+	// instead of Host, and the scheme with X-Forwarded-Proto. Set it only
+	// behind a proxy that sets those headers; with TrustedProxies, they
+	// are read only from requests that come from one.
 	TrustForwardedHost bool
+	// BaseURL, when set, is the server's own origin for the Origin check:
+	// a request's Origin must match its scheme, host and port (or be
+	// allowed above), whatever Host says. authapi sets it to its BaseURL.
+	// Unset, the own origin is the request's: its Host, and https when it
+	// came over TLS (or a trusted proxy says so).
+	BaseURL string
+	// TrustedProxies are the only peers whose X-Forwarded-* headers are
+	// read (see TrustForwardedHost).
+	TrustedProxies TrustedProxies
 	// DisableCSRF turns the Origin check off, in the middleware and in
 	// CheckOrigin. Leave it on unless something else protects against
 	// cross-site requests.
@@ -86,6 +97,8 @@ type Manager struct {
 	anySubdomain       bool
 	subdomains         []string // lower case, without the host
 	trustForwardedHost bool
+	baseOrigin         string // "scheme://host[:port]" of Options.BaseURL, lower case
+	proxies            TrustedProxies
 	disableCSRF        bool
 	log                *slog.Logger
 }
@@ -104,6 +117,7 @@ func New(auth *latch.Auth, opts Options) (*Manager, error) {
 		origins:            map[string]bool{},
 		cors:               map[string]bool{},
 		trustForwardedHost: opts.TrustForwardedHost,
+		proxies:            opts.TrustedProxies,
 		disableCSRF:        opts.DisableCSRF,
 		log:                opts.Logger,
 	}
@@ -133,6 +147,13 @@ func New(auth *latch.Auth, opts Options) (*Manager, error) {
 	}
 	if strings.HasPrefix(m.cookieName, "__Host-") && (!m.secure || m.cookieDomain != "") {
 		return nil, fmt.Errorf("httpauth: Options.CookieName %q needs Secure and no CookieDomain", m.cookieName)
+	}
+	if opts.BaseURL != "" {
+		u, err := url.Parse(opts.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return nil, fmt.Errorf("httpauth: Options.BaseURL %q: want an absolute http(s) URL", opts.BaseURL)
+		}
+		m.baseOrigin = originKey(u.Scheme, u.Host)
 	}
 	for _, o := range opts.AllowedOrigins {
 		norm, err := normalizeOrigin(o)

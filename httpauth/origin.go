@@ -15,9 +15,10 @@ var ErrInvalidOrigin = errors.New("httpauth: request origin not allowed")
 const maxOriginLength = 2048
 
 // CheckOrigin reports whether r's Origin header is allowed: present once,
-// and naming the request's own host (compared as host:port, whatever the
-// scheme, as Lucia v2 does), an allowed origin, or an allowed subdomain of
-// the host. It returns nil when allowed or when Options.DisableCSRF is
+// and naming the server's own origin (scheme, host and port: Options.BaseURL
+// or else the request's own), an allowed origin, or an allowed subdomain
+// of the host with the same scheme. Unlike Lucia v2, the scheme counts:
+// an https page may not post to an http server, nor the reverse. It returns nil when allowed or when Options.DisableCSRF is
 // set, and an error matching ErrInvalidOrigin otherwise.
 //
 // It looks only at the headers: the middleware calls it for requests that
@@ -42,16 +43,17 @@ func (m *Manager) CheckOrigin(r *http.Request) error {
 		return fmt.Errorf("%w: malformed Origin", ErrInvalidOrigin)
 	}
 	originHost := strings.ToLower(u.Host)
-	host := strings.ToLower(m.requestHost(r))
+	scheme, host := m.ownOrigin(r)
+	sameScheme := strings.EqualFold(u.Scheme, scheme)
 	switch {
-	case host != "" && originHost == host:
+	case host != "" && originKey(u.Scheme, originHost) == originKey(scheme, host):
 		return nil
 	case m.origins[originKey(u.Scheme, originHost)]:
 		return nil
-	case host != "" && m.anySubdomain && strings.HasSuffix(originHost, "."+host):
+	case host != "" && sameScheme && m.anySubdomain && strings.HasSuffix(originHost, "."+host):
 		return nil
 	}
-	if host != "" {
+	if host != "" && sameScheme {
 		for _, s := range m.subdomains {
 			if originHost == s+"."+host {
 				return nil
@@ -61,15 +63,33 @@ func (m *Manager) CheckOrigin(r *http.Request) error {
 	return fmt.Errorf("%w: Origin does not match the host", ErrInvalidOrigin)
 }
 
-// requestHost is the host (with port, if any) the client addressed.
-func (m *Manager) requestHost(r *http.Request) string {
-	if m.trustForwardedHost {
-		if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
-			first, _, _ := strings.Cut(fh, ",")
-			return strings.TrimSpace(first)
+// ownOrigin is the scheme and host (with port, if any) the client
+// addressed: Options.BaseURL's when set, else the request's, with the
+// X-Forwarded-* headers of a trusted proxy.
+func (m *Manager) ownOrigin(r *http.Request) (scheme, host string) {
+	if m.baseOrigin != "" {
+		scheme, host, _ = strings.Cut(m.baseOrigin, "://")
+		return scheme, host
+	}
+	scheme, host = "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if m.trustForwardedHost && (len(m.proxies) == 0 || m.proxies.FromProxy(r)) {
+		if fh := firstValue(r.Header.Get("X-Forwarded-Host")); fh != "" {
+			host = fh
+		}
+		if fp := strings.ToLower(firstValue(r.Header.Get("X-Forwarded-Proto"))); fp == "http" || fp == "https" {
+			scheme = fp
 		}
 	}
-	return r.Host
+	return scheme, strings.ToLower(host)
+}
+
+// firstValue is the first of a comma-separated header's values.
+func firstValue(v string) string {
+	first, _, _ := strings.Cut(v, ",")
+	return strings.TrimSpace(first)
 }
 
 // safeMethod reports whether a method must not change state and so needs

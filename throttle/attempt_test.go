@@ -2,6 +2,7 @@ package throttle_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -137,4 +138,104 @@ func TestAttemptBurst(t *testing.T) {
 			t.Errorf("200 simultaneous attempts through two limiters: %d went ahead, want 6 (5 free + 1)", got)
 		}
 	})
+}
+
+// lockStores returns a MemoryStore on the clock and a Redis store, each a
+// test of its own: LockAfter and Refund must hold on every Store.
+func lockStores(t *testing.T, now func() time.Time) map[string]throttle.Store {
+	t.Helper()
+	url, prefix := testenv.Redis(t)
+	s, err := redis.Open(url, redis.Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return map[string]throttle.Store{"memory": throttle.NewMemoryStore(now), "redis": s}
+}
+
+// TestAttemptLockAfter: past LockAfter attempts a key is refused with
+// ErrLocked however long it waits within its window, a burst cannot pass
+// the limit, and Reset lifts the lock.
+func TestAttemptLockAfter(t *testing.T) {
+	t.Parallel()
+	c := &attemptClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for name, store := range lockStores(t, c.Now) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			// Base is tiny so that Redis, which keeps real time, lets the
+			// back-off pass within the test without sleeping: the limit
+			// under test is the count, not the delay.
+			l, err := throttle.New(store, throttle.Options{Free: 1000, Base: time.Millisecond, Max: time.Millisecond, Window: time.Hour, LockAfter: 10, Prefix: "lock-" + testenv.Suffix() + ":"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ahead, locked atomic.Int64
+			var wg sync.WaitGroup
+			for range 40 {
+				wg.Go(func() {
+					wait, err := l.Attempt(ctx, "k")
+					switch {
+					case errors.Is(err, throttle.ErrLocked):
+						if wait <= 0 || wait > time.Hour {
+							t.Errorf("locked: retry after %v, want the window's rest", wait)
+						}
+						locked.Add(1)
+					case err != nil:
+						t.Error(err)
+					case wait == 0:
+						ahead.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if ahead.Load() != 10 || locked.Load() != 30 {
+				t.Fatalf("40 simultaneous attempts with LockAfter 10: %d ahead, %d locked; want 10 and 30", ahead.Load(), locked.Load())
+			}
+			c.Advance(30 * time.Minute)
+			if _, err := l.Attempt(ctx, "k"); !errors.Is(err, throttle.ErrLocked) {
+				t.Fatalf("half a window later: Attempt err = %v, want ErrLocked", err)
+			}
+			if err := l.Reset(ctx, "k"); err != nil {
+				t.Fatal(err)
+			}
+			if wait, err := l.Attempt(ctx, "k"); err != nil || wait != 0 {
+				t.Fatalf("after Reset: Attempt = %v, %v; want 0, nil", wait, err)
+			}
+		})
+	}
+}
+
+// TestRefund: an attempt given back by Refund does not count towards the
+// back-off, and the failures around it still do.
+func TestRefund(t *testing.T) {
+	t.Parallel()
+	c := &attemptClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for name, store := range lockStores(t, c.Now) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			l, err := throttle.New(store, throttle.Options{Free: 3, Base: time.Hour, Max: time.Hour, Window: time.Hour, Prefix: "refund-" + testenv.Suffix() + ":"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 10 { // ten successes, each refunded
+				if wait, err := l.Attempt(ctx, "ip"); err != nil || wait != 0 {
+					t.Fatalf("success %d: Attempt = %v, %v", i+1, wait, err)
+				}
+				if err := l.Refund(ctx, "ip"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range 4 { // 3 free failures and the one that takes the lock
+				if wait, err := l.Attempt(ctx, "ip"); err != nil || wait != 0 {
+					t.Fatalf("failure %d: Attempt = %v, %v", i+1, wait, err)
+				}
+			}
+			if wait, err := l.Attempt(ctx, "ip"); err != nil || wait == 0 {
+				t.Fatalf("after 4 failures: Attempt = %v, %v; want a wait", wait, err)
+			}
+			if err := l.Refund(ctx, "nothing-counted"); err != nil {
+				t.Fatalf("Refund of an unknown key: %v", err)
+			}
+		})
+	}
 }

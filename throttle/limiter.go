@@ -4,9 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 )
+
+// ErrLocked is returned by Attempt when the key has used up
+// Options.LockAfter attempts: it stays locked until Reset or until its
+// window ends, however long it waits.
+var ErrLocked = errors.New("throttle: locked after too many failures")
 
 // Options configure a Limiter. A zero field takes its default in New.
 type Options struct {
@@ -28,6 +34,11 @@ type Options struct {
 	// Prefix is put before every key in the Store, so that limiters sharing
 	// one Store do not count each other's failures ("signin:", "code:").
 	Prefix string
+	// LockAfter, when positive, is how many attempts a key may make in its
+	// Window: Attempt refuses every later one with ErrLocked until Reset
+	// (a success, or another way of proving who one is) or until the
+	// window ends, whatever the back-off would allow. Default 0: no lock.
+	LockAfter int
 }
 
 // Limiter applies exponential backoff per key. It is safe for concurrent
@@ -39,12 +50,13 @@ type Limiter struct {
 	max    time.Duration
 	window time.Duration
 	prefix string
+	lock   int64
 }
 
 // New returns a Limiter counting in store; with a nil store it counts in a
 // new MemoryStore on opts.Now.
 func New(store Store, opts Options) (*Limiter, error) {
-	l := &Limiter{store: store, free: int64(opts.Free), base: opts.Base, max: opts.Max, window: opts.Window, prefix: opts.Prefix}
+	l := &Limiter{store: store, free: int64(opts.Free), base: opts.Base, max: opts.Max, window: opts.Window, prefix: opts.Prefix, lock: int64(opts.LockAfter)}
 	switch {
 	case l.free == 0:
 		l.free = 5
@@ -67,6 +79,8 @@ func New(store Store, opts Options) (*Limiter, error) {
 		return nil, fmt.Errorf("throttle: Options.Max %v is less than Base %v", l.max, l.base)
 	case l.window < time.Millisecond:
 		return nil, fmt.Errorf("throttle: Options.Window %v: want at least 1ms", opts.Window)
+	case l.lock < 0:
+		return nil, fmt.Errorf("throttle: Options.LockAfter %d: want 0 (no lock) or more", opts.LockAfter)
 	}
 	if l.store == nil {
 		l.store = NewMemoryStore(opts.Now)
@@ -136,17 +150,33 @@ func (l *Limiter) Fail(ctx context.Context, key string) error {
 // attempts plus one, as many as the same guesses made one after another,
 // and not one per request. A key that is locked is refused without
 // counting (one that loses the race for the lock is counted). A failed
-// attempt needs no further call.
+// attempt needs no further call; a success that should not use up the
+// allowance (many people behind one IP address) calls Refund.
+//
+// With Options.LockAfter, the attempts past it are refused with ErrLocked
+// and, as retryAfter, the time left in the key's window; the count is
+// atomic, so a burst cannot pass the limit either.
 func (l *Limiter) Attempt(ctx context.Context, key string) (retryAfter time.Duration, err error) {
+	if l.lock > 0 {
+		// A locked key says so at once, not after its last back-off.
+		if n, ttl, err := l.store.Peek(ctx, l.key("fail:", key)); err != nil {
+			return 0, fmt.Errorf("throttle: attempt: %w", err)
+		} else if n >= l.lock && ttl > 0 {
+			return ttl, ErrLocked
+		}
+	}
 	lock := l.key("lock:", key)
 	if n, ttl, err := l.store.Peek(ctx, lock); err != nil {
 		return 0, fmt.Errorf("throttle: attempt: %w", err)
 	} else if n > 0 && ttl > 0 {
 		return ttl, nil
 	}
-	n, _, err := l.store.Hit(ctx, l.key("fail:", key), l.window)
+	n, left, err := l.store.Hit(ctx, l.key("fail:", key), l.window)
 	if err != nil {
 		return 0, fmt.Errorf("throttle: attempt: %w", err)
+	}
+	if l.lock > 0 && n > l.lock {
+		return max(left, time.Millisecond), ErrLocked
 	}
 	d := l.Delay(n)
 	if d == 0 {
@@ -163,6 +193,30 @@ func (l *Limiter) Attempt(ctx context.Context, key string) (retryAfter time.Dura
 		return ttl, nil
 	}
 	return 0, nil
+}
+
+// HitUndoer is a Store that can take back one hit, which Refund needs.
+// MemoryStore and store/redis are.
+type HitUndoer interface {
+	// UndoHit takes one hit off key's live window, if it has one with a
+	// count above zero; the window keeps its end. It succeeds whatever the
+	// input.
+	UndoHit(ctx context.Context, key string) error
+}
+
+// Refund takes back one attempt counted by Attempt that turned out not to
+// be a failure, without forgetting the key's other failures as Reset
+// does. With a Store that is no HitUndoer it does nothing, and successes
+// count against the allowance.
+func (l *Limiter) Refund(ctx context.Context, key string) error {
+	u, ok := l.store.(HitUndoer)
+	if !ok {
+		return nil
+	}
+	if err := u.UndoHit(ctx, l.key("fail:", key)); err != nil {
+		return fmt.Errorf("throttle: refund: %w", err)
+	}
+	return nil
 }
 
 // Reset forgets the key's failures and lifts its lock, as after a

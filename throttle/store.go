@@ -43,7 +43,10 @@ type window struct {
 	ends  time.Time
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store     = (*MemoryStore)(nil)
+	_ HitUndoer = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty MemoryStore that reads time from now
 // (time.Now when nil). Tests pass their own clock and move it.
@@ -102,6 +105,21 @@ func (s *MemoryStore) ResetHits(ctx context.Context, key string) error {
 	s.mu.Lock()
 	delete(s.windows, key)
 	s.mu.Unlock()
+	return nil
+}
+
+// UndoHit implements HitUndoer.
+func (s *MemoryStore) UndoHit(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w, ok := s.windows[key]; ok && now.Before(w.ends) && w.count > 0 {
+		w.count--
+		s.windows[key] = w
+	}
 	return nil
 }
 

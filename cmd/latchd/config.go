@@ -31,6 +31,9 @@ type options struct {
 	allowedOrigins  string
 	corsOrigins     string
 	trustProxy      bool
+	trustedProxies  string
+	maxHashes       int
+	hashWait        time.Duration
 	logFormat       string
 	logLevel        string
 	shutdownTimeout time.Duration
@@ -48,12 +51,13 @@ type setting struct {
 	str         *string
 	dur         *time.Duration
 	boolean     *bool
+	num         *int
 	def         string
 }
 
 func (o *options) settings() []setting {
 	return []setting{
-		{name: "addr", usage: "address to listen on", str: &o.addr, def: ":8080"},
+		{name: "addr", usage: "address to listen on (default 127.0.0.1:8080 in dev, :8080 in prod)", str: &o.addr},
 		{name: "database-url", usage: "users, keys, sessions and tokens: sqlite:PATH, postgres://…, mysql://…", str: &o.databaseURL, def: "sqlite:./latch.db"},
 		{name: "redis-url", usage: "keep sessions, tokens and throttling in Redis (redis://…); users and keys stay in the database", str: &o.redisURL},
 		{name: "redis-prefix", usage: "prefix of every Redis key latchd writes", str: &o.redisPrefix, def: "latch:"},
@@ -66,7 +70,10 @@ func (o *options) settings() []setting {
 		{name: "migrate", usage: "apply migrations on start: auto (SQLite only), true or false", str: &o.migrate, def: "auto"},
 		{name: "allowed-origins", usage: "comma-separated origins besides this server's that may post with a session cookie", str: &o.allowedOrigins},
 		{name: "cors-origins", usage: "comma-separated origins whose pages may call /api/auth from the browser with the session cookie (CORS with credentials; also trusted as --allowed-origins): exact origins, https (http only for loopback in dev), no wildcards", str: &o.corsOrigins},
-		{name: "trust-proxy", usage: "behind a reverse proxy: take the client IP from the last X-Forwarded-For address, and check Origin against X-Forwarded-Host", boolean: &o.trustProxy, def: "false"},
+		{name: "trusted-proxies", usage: "comma-separated CIDRs of the reverse proxies in front of latchd: only their X-Forwarded-For (client IP: the rightmost address outside these), X-Forwarded-Host and X-Forwarded-Proto count", str: &o.trustedProxies},
+		{name: "trust-proxy", usage: "deprecated: --trusted-proxies 127.0.0.0/8,::1 (a proxy on this machine)", boolean: &o.trustProxy, def: "false"},
+		{name: "max-concurrent-hashes", usage: "password hashes and checks run at once (each Argon2id takes 19 MiB); 0: twice the CPUs", num: &o.maxHashes, def: "0"},
+		{name: "hash-wait", usage: "how long a request waits for a hashing slot before 503 SERVER_BUSY", dur: &o.hashWait, def: "10s"},
 		{name: "log-format", usage: "text or json", str: &o.logFormat, def: "text"},
 		{name: "log-level", usage: "debug, info, warn or error", str: &o.logLevel, def: "info"},
 		{name: "shutdown-timeout", usage: "how long in-flight requests may run on after SIGTERM", dur: &o.shutdownTimeout, def: "30s"},
@@ -103,6 +110,12 @@ func newFlagSet(name string, o *options, getenv func(string) string, out io.Writ
 				return nil, fmt.Errorf("%s=%q: %v", envName(s.name), def, err)
 			}
 			fs.DurationVar(s.dur, s.name, d, usage)
+		case s.num != nil:
+			n, err := strconv.Atoi(def)
+			if err != nil {
+				return nil, fmt.Errorf("%s=%q: want a whole number", envName(s.name), def)
+			}
+			fs.IntVar(s.num, s.name, n, usage)
 		case s.boolean != nil:
 			b, err := strconv.ParseBool(def)
 			if err != nil {
@@ -158,6 +171,12 @@ func (o *options) validate() error {
 			return err
 		}
 	}
+	if _, err := o.proxies(); err != nil {
+		return err
+	}
+	if o.maxHashes < 0 || o.hashWait < 0 {
+		return fmt.Errorf("--max-concurrent-hashes and --hash-wait must not be negative")
+	}
 	if o.shutdownTimeout < 0 || o.purgeInterval < 0 || o.sessionMaxLife < 0 {
 		return fmt.Errorf("--shutdown-timeout, --purge-interval and --session-max-lifetime must not be negative")
 	}
@@ -192,4 +211,30 @@ func (o *options) breachChecker() (*pwned.Checker, error) {
 		return nil, fmt.Errorf("--pwned-url: %w", err)
 	}
 	return c, nil
+}
+
+// proxies is the --trusted-proxies setting; --trust-proxy, deprecated,
+// adds loopback (a proxy on the same machine), the only proxy it could
+// safely have meant.
+func (o *options) proxies() (httpauth.TrustedProxies, error) {
+	p, err := httpauth.ParseTrustedProxies(o.trustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	if o.trustProxy {
+		p = append(p, httpauth.LoopbackProxies...)
+	}
+	return p, nil
+}
+
+// listenAddr is --addr, or its default: loopback only in dev, so that the
+// dev outbox (which holds sign-in links) is not on the network.
+func (o *options) listenAddr() string {
+	switch {
+	case o.addr != "":
+		return o.addr
+	case o.env == "dev":
+		return "127.0.0.1:8080"
+	}
+	return ":8080"
 }

@@ -166,6 +166,10 @@ func call(t *testing.T, c *http.Client, method, u string, body any, hdr ...strin
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	res, err := c.Do(req)
@@ -597,29 +601,6 @@ func deleteKeys(t *testing.T, redisURL, prefix string) {
 	}
 }
 
-func TestForwardedFor(t *testing.T) {
-	for _, tc := range []struct {
-		xff  []string
-		want string
-	}{
-		{nil, "192.0.2.1"},
-		{[]string{"203.0.113.7"}, "203.0.113.7"},
-		{[]string{"10.0.0.1, 203.0.113.7"}, "203.0.113.7"},
-		{[]string{"spoofed", "198.51.100.2 , 203.0.113.9"}, "203.0.113.9"},
-		{[]string{"not an ip"}, "192.0.2.1"},
-		{[]string{"2001:db8::1"}, "2001:db8::1"},
-	} {
-		r, _ := http.NewRequest("GET", "/", nil)
-		r.RemoteAddr = "192.0.2.1:4000"
-		for _, v := range tc.xff {
-			r.Header.Add("X-Forwarded-For", v)
-		}
-		if got := forwardedFor(r); got != tc.want {
-			t.Errorf("X-Forwarded-For %q: %q, want %q", tc.xff, got, tc.want)
-		}
-	}
-}
-
 // smtpSink is an SMTP server on loopback that keeps what it receives.
 type smtpSink struct {
 	addr string
@@ -702,7 +683,16 @@ func TestProd(t *testing.T) {
 			t.Fatalf("no listening address in the log:\n%s", s.stderr)
 		}
 	}
+	// latchd answers only for its --base-url's host (the proxy in front
+	// passes it on), and sends HSTS.
 	req, _ := http.NewRequest("POST", local+"/api/auth/sign-up", strings.NewReader(`{"email":"prod@example.com","password":"prod password"}`))
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("sign-up for Host %s: %v %v, want 421", req.Host, err, res)
+	} else {
+		res.Body.Close()
+	}
+	req, _ = http.NewRequest("POST", local+"/api/auth/sign-up", strings.NewReader(`{"email":"prod@example.com","password":"prod password"}`))
+	req.Host = "auth.example.test"
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -712,6 +702,9 @@ func TestProd(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 201 {
 		t.Fatalf("sign-up: %d %v", res.StatusCode, body)
+	}
+	if h := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=") {
+		t.Errorf("prod over https: Strict-Transport-Security %q", h)
 	}
 	if c := res.Cookies(); len(c) != 1 || !c[0].Secure || !c[0].HttpOnly {
 		t.Errorf("prod cookie %+v, want Secure and HttpOnly", c)
@@ -723,11 +716,13 @@ func TestProd(t *testing.T) {
 		}
 	}
 	code := codeRE.FindString(m[strings.Index(m, "\r\n\r\n"):]) // in the body, not a header
-	if st, b := call(t, http.DefaultClient, "POST", local+"/api/auth/email-verification/verify", map[string]string{"code": code}, "Authorization", "Bearer "+str(body, "token")); st != 200 {
+	if st, b := call(t, http.DefaultClient, "POST", local+"/api/auth/email-verification/verify", map[string]string{"code": code}, "Authorization", "Bearer "+str(body, "token"), "Host", "auth.example.test"); st != 200 {
 		t.Errorf("verify with the mailed code %q: %d %v", code, st, b)
 	}
 	for _, p := range []string{"/dev/outbox", "/api/dev/outbox"} {
-		if res, err := http.Get(local + p); err != nil || res.StatusCode != 404 {
+		req, _ := http.NewRequest("GET", local+p, nil)
+		req.Host = "auth.example.test"
+		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 404 {
 			t.Errorf("GET %s in prod: %v %v", p, err, res.StatusCode)
 		} else {
 			res.Body.Close()

@@ -39,13 +39,20 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 			return fmt.Errorf("migrating: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", o.addr)
+	ln, err := net.Listen("tcp", o.listenAddr())
 	if err != nil {
 		return err
 	}
 	base := o.baseURL
 	if base == "" {
 		base = localURL(ln.Addr())
+		if o.addr == "" && o.env == "dev" {
+			base = "http://localhost:8080" // the default address, as the README says
+		}
+	}
+	proxies, _ := o.proxies() // validated with the options
+	if o.trustProxy {
+		log.Warn("--trust-proxy is deprecated: it means --trusted-proxies 127.0.0.0/8,::1")
 	}
 	dev := o.env == "dev"
 	var (
@@ -68,7 +75,12 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 			origins = append(origins, s)
 		}
 	}
-	sessions, err := httpauth.New(b.auth, httpauth.Options{AllowedOrigins: origins, CORSOrigins: splitList(o.corsOrigins), TrustForwardedHost: o.trustProxy, Logger: log})
+	// The Origin check compares with --base-url when it is set; otherwise
+	// with the request's own origin (any loopback name works in dev).
+	sessions, err := httpauth.New(b.auth, httpauth.Options{
+		AllowedOrigins: origins, CORSOrigins: splitList(o.corsOrigins), BaseURL: o.baseURL,
+		TrustForwardedHost: len(proxies) > 0, TrustedProxies: proxies, Logger: log,
+	})
 	if err != nil {
 		ln.Close()
 		return err
@@ -84,10 +96,10 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 	cfg := authapi.Config{
 		Auth: b.auth, Sessions: sessions, BaseURL: base, Dev: dev, Logger: log,
 		Mailer: mailer, Outbox: outbox, MailTemplates: mail.Templates{AppName: o.appName},
-		ThrottleStore: throttles,
+		ThrottleStore: throttles, MaxConcurrentHashes: o.maxHashes, HashWait: o.hashWait,
 	}
-	if o.trustProxy {
-		cfg.ClientIP = forwardedFor
+	if len(proxies) > 0 {
+		cfg.ClientIP = proxies.ClientIP
 	}
 	if c, _ := o.breachChecker(); c != nil { // validated with the options
 		cfg.BreachedPasswords = c
@@ -109,8 +121,13 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		ln.Close()
 		return err
 	}
+	guarded, err := newHostGuard(h, o, base, proxies)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           guarded,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -160,26 +177,6 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 	}
 	log.Info("latchd stopped")
 	return nil
-}
-
-// forwardedFor returns the client IP a reverse proxy reports: the last
-// address of the last X-Forwarded-For header, the one the proxy itself
-// added (earlier ones come from the client and prove nothing).
-func forwardedFor(r *http.Request) string {
-	if vals := r.Header.Values("X-Forwarded-For"); len(vals) > 0 {
-		last := vals[len(vals)-1]
-		if i := strings.LastIndexByte(last, ','); i >= 0 {
-			last = last[i+1:]
-		}
-		if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
-			return ip.String()
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // localURL is the URL of a listening address for a browser on this machine.

@@ -258,6 +258,16 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1], 'NX')
 return {n, redis.call('PTTL', KEYS[1])}
 `)
 
+// KEYS: counter. Takes one off a live counter above zero; DECR keeps the
+// key's expiry.
+var undoHitScript = script(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n and n > 0 and redis.call('PTTL', KEYS[1]) > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 0
+`)
+
 // KEYS: counter. Returns {count or nil, ms left (negative: no window)}.
 var peekScript = script(`
 return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}

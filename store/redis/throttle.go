@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Hit, Peek and ResetHits are the throttle package's Store, which this
+// Hit, Peek and ResetHits are the throttle package's Store (UndoHit its
+// HitUndoer), which this
 // package does not import: a store depends only on latch and its driver.
 
 // Hit counts one attempt against key in a fixed window: the first hit
@@ -58,6 +59,15 @@ func (s *Store) Peek(ctx context.Context, key string) (count int64, ttl time.Dur
 func (s *Store) ResetHits(ctx context.Context, key string) error {
 	if err := s.client.Del(ctx, s.hitsKey(key)).Err(); err != nil {
 		return wrap("reset hits", err)
+	}
+	return nil
+}
+
+// UndoHit takes one hit off key's live counter, keeping its expiry, as when
+// an attempt counted beforehand succeeds (throttle.Limiter.Refund).
+func (s *Store) UndoHit(ctx context.Context, key string) error {
+	if err := undoHitScript.Run(ctx, s.client, []string{s.hitsKey(key)}).Err(); err != nil {
+		return wrap("undo hit", err)
 	}
 	return nil
 }
