@@ -122,6 +122,7 @@ var knownErrors = []*Error{
 	ErrTooManyRequests, ErrUnavailable, ErrInternal,
 	ErrInvalidGrant, ErrInvalidCLIRequest,
 	ErrUnknownProvider, ErrInvalidState, ErrOAuthDenied, ErrOAuthExchange, ErrInvalidIDToken, ErrOAuthProvider,
+	ErrNoPassword,
 }
 
 func (h *Handler) pageRoutes(mux *http.ServeMux) {
@@ -151,6 +152,7 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("POST /cli/authorize", h.cliAuthorizePost)
 	p("POST /account/sessions/revoke-others", h.revokeOthersPage)
 	p("POST /account/sessions/{id}/revoke", h.revokeSessionPage)
+	p("POST /account/password", h.changePasswordPage)
 	if h.outbox != nil {
 		p("GET /dev/outbox", h.outboxPage)
 	}

@@ -52,6 +52,73 @@ func (t Templates) MagicLink(to, link string, expiresIn time.Duration) Message {
 	})
 }
 
+// ifNotYou ends the notices of account changes.
+const ifNotYou = "If this was not you, reset your password now and check the sign-in methods of your account."
+
+// PasswordChanged tells the account's owner that the password was changed
+// and every other session signed out.
+func (t Templates) PasswordChanged(to string) Message {
+	return t.render(noticeMail, to, "Your "+t.appName()+" password was changed", mailData{
+		Heading:    "Your password was changed",
+		Paragraphs: []string{"The password of your " + t.appName() + " account was just changed, and every other session was signed out."},
+		Footer:     ifNotYou,
+	})
+}
+
+// AccountDeleted says goodbye to the owner of an account that was deleted.
+func (t Templates) AccountDeleted(to string) Message {
+	return t.render(noticeMail, to, "Your "+t.appName()+" account was deleted", mailData{
+		Heading: "Your account was deleted",
+		Paragraphs: []string{
+			"Your " + t.appName() + " account and everything kept for it were deleted, as asked from a signed-in session with the account's password.",
+			"Goodbye, and thank you for having used " + t.appName() + ".",
+		},
+	})
+}
+
+// SignInMethodRemoved tells the account's owner that a sign-in method
+// (provider names an OAuth provider or "email") was unlinked.
+func (t Templates) SignInMethodRemoved(to, provider string) Message {
+	return t.render(noticeMail, to, "A sign-in method was removed from your "+t.appName()+" account", mailData{
+		Heading:    "A sign-in method was removed",
+		Paragraphs: []string{"Signing in to your " + t.appName() + " account with " + provider + " was just turned off."},
+		Footer:     ifNotYou,
+	})
+}
+
+// EmailChange is the mail to a new address with the link that confirms it
+// as the account's address.
+func (t Templates) EmailChange(to, link string, expiresIn time.Duration) Message {
+	return t.render(noticeMail, to, "Confirm your new email for "+t.appName(), mailData{
+		Heading:    "Confirm your new email address",
+		Paragraphs: []string{"Someone, hopefully you, asked to use this address for a " + t.appName() + " account. Confirm it here:"},
+		Link:       t.Link(link), Action: "Confirm my new address", ExpiresIn: humanDuration(expiresIn),
+		Footer: "If you did not ask for this, ignore this mail: nothing changes.",
+	})
+}
+
+// EmailChanged tells the old address of an account that its email is now
+// newEmail.
+func (t Templates) EmailChanged(to, newEmail string) Message {
+	return t.render(noticeMail, to, "The email of your "+t.appName()+" account was changed", mailData{
+		Heading:    "Your email address was changed",
+		Paragraphs: []string{"Your " + t.appName() + " account now uses the address " + newEmail + ": mail about it goes there from now on."},
+		Footer:     ifNotYou,
+	})
+}
+
+// EmailInUse is sent to an address that already has an account when
+// someone asks to move another account to it: the requester is not told.
+func (t Templates) EmailInUse(to string) Message {
+	return t.render(noticeMail, to, "Someone tried to use your address on "+t.appName(), mailData{
+		Heading: "Someone tried to use your address",
+		Paragraphs: []string{
+			"Someone asked to move another " + t.appName() + " account to this address. It already has an account, yours, so nothing was changed.",
+		},
+		Footer: "If this was you, sign in with this address instead. Otherwise you can ignore this mail.",
+	})
+}
+
 // Link returns link as it appears in a mail: a path starting with "/" is
 // put after BaseURL; anything else is returned as it is.
 func (t Templates) Link(link string) string {
@@ -75,6 +142,10 @@ type mailData struct {
 	Link      string
 	Action    string // the button's label
 	ExpiresIn string
+	// Heading, Paragraphs and Footer are the text of a notice mail.
+	Heading    string
+	Paragraphs []string
+	Footer     string
 }
 
 type mailTemplate struct {
@@ -87,6 +158,7 @@ var (
 	verificationMail  = parseMail("verification")
 	passwordResetMail = parseMail("password-reset")
 	magicLinkMail     = parseMail("magic-link")
+	noticeMail        = parseMail("notice")
 )
 
 func parseMail(name string) mailTemplate {

@@ -1,0 +1,167 @@
+package authapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/latchauth/latch"
+)
+
+// ErrNoPassword answers an account change that must be confirmed with the
+// account's password when the account has none (made by OAuth): a password
+// reset mailed to its address sets one.
+var ErrNoPassword = newError(http.StatusConflict, "NO_PASSWORD", "the account has no password: set one through a password reset first")
+
+// passwordKey returns the user's email-and-password key, or ErrNoPassword.
+func (h *Handler) passwordKey(ctx context.Context, userID string) (latch.Key, error) {
+	keys, err := h.auth.GetAllUserKeys(ctx, userID)
+	if errors.Is(err, latch.ErrInvalidUserID) {
+		return latch.Key{}, ErrUnauthorized // deleted while signed in
+	}
+	if err != nil {
+		return latch.Key{}, err
+	}
+	for _, k := range keys {
+		if k.ProviderID == emailProvider && k.PasswordDefined {
+			return k, nil
+		}
+	}
+	return latch.Key{}, ErrNoPassword
+}
+
+// confirmPassword checks the signed-in user's password before an account
+// change. It counts like a sign-in: the attempt goes against the address's
+// sign-in throttle before the password is checked, a failure against the
+// client IP's, so that a borrowed session guesses no faster than the
+// sign-in form allows. A wrong password is ErrInvalidCredentials (401).
+func (h *Handler) confirmPassword(r *http.Request, userID, pw string) (latch.Key, error) {
+	ctx := r.Context()
+	key, err := h.passwordKey(ctx, userID)
+	if err != nil {
+		return latch.Key{}, err
+	}
+	ipKey, emailKey := "sign-in:ip:"+h.clientIP(r), "sign-in:email:"+key.ProviderUserID
+	if err := h.checkThrottle(ctx, h.ipLimit, ipKey); err != nil {
+		return latch.Key{}, err
+	}
+	wait, err := h.emailLimit.Attempt(ctx, emailKey)
+	if err != nil {
+		return latch.Key{}, err
+	}
+	if wait > 0 {
+		return latch.Key{}, ErrTooManyRequests.withRetry(wait)
+	}
+	if _, err := h.auth.UseKey(ctx, emailProvider, key.ProviderUserID, &pw); err != nil {
+		if apiError(err) == ErrInvalidCredentials {
+			h.fail(ctx, h.ipLimit, ipKey)
+		}
+		return latch.Key{}, err
+	}
+	if err := h.emailLimit.Reset(ctx, emailKey); err != nil {
+		h.log.WarnContext(ctx, "throttle reset failed", "err", err)
+	}
+	return key, nil
+}
+
+// voidUserTokens deletes every open single-use token of the user, of every
+// kind: reset and magic links, verification codes, one-time tokens, CLI
+// codes. With ctx from InTx it joins the transaction on a SQL store.
+func (h *Handler) voidUserTokens(ctx context.Context, userID string) error {
+	ts := h.auth.TokenStore()
+	if ts == nil {
+		return nil
+	}
+	return ts.DeleteUserTokens(ctx, userID, "")
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
+func (h *Handler) changePasswordAPI(w http.ResponseWriter, r *http.Request) error {
+	var req changePasswordRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	s, err := h.changePassword(w, r, req.CurrentPassword, req.NewPassword)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, authBody(r, s))
+	return nil
+}
+
+// changePassword replaces the signed-in user's password after checking the
+// current one. In the same step every session of the user ends and every
+// open token is voided; the request's session is replaced by a new one
+// (new token, new cookie) and a notice is mailed to the account's address.
+//
+// Atomicity is that of resetPassword: one transaction on a SQL store; on
+// split stores the writes are ordered so that an interruption never leaves
+// the new password beside an old session or token.
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current, next string) (latch.Session, error) {
+	cur, err := currentSession(r)
+	if err != nil {
+		return latch.Session{}, err
+	}
+	if err := checkPassword(next); err != nil {
+		return latch.Session{}, err
+	}
+	key, err := h.confirmPassword(r, cur.UserID, current)
+	if err != nil {
+		return latch.Session{}, err
+	}
+	if err := h.checkBreached(r.Context(), next); err != nil {
+		return latch.Session{}, err
+	}
+	var s latch.Session
+	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
+		if err := h.auth.InvalidateAllUserSessions(ctx, cur.UserID); err != nil {
+			return err
+		}
+		if err := h.voidUserTokens(ctx, cur.UserID); err != nil {
+			return err
+		}
+		if _, err := h.auth.UpdateKeyPassword(ctx, emailProvider, key.ProviderUserID, &next); err != nil {
+			return err
+		}
+		if !h.auth.Atomic() { // anything made with the old password meanwhile
+			if err := h.auth.InvalidateAllUserSessions(ctx, cur.UserID); err != nil {
+				return err
+			}
+			if err := h.voidUserTokens(ctx, cur.UserID); err != nil {
+				return err
+			}
+		}
+		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: cur.UserID})
+		return err
+	})
+	if err != nil {
+		return latch.Session{}, err
+	}
+	h.sessions.SetSessionCookie(w, s)
+	if to := s.User.Attributes.String(attrEmail); to != "" {
+		h.jobs.add(r.Context(), "password-changed mail", func(ctx context.Context) error {
+			return h.mailer.Send(ctx, h.mails.PasswordChanged(to))
+		})
+	}
+	return s, nil
+}
+
+func (h *Handler) changePasswordPage(w http.ResponseWriter, r *http.Request) error {
+	if _, ok := signedIn(w, r); !ok {
+		return nil
+	}
+	if _, err := h.changePassword(w, r, r.PostFormValue("current_password"), r.PostFormValue("new_password")); err != nil {
+		e := apiError(err)
+		if e.Status >= 500 {
+			return err
+		}
+		http.Redirect(w, r, "/account?e="+e.Code+"#password", http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/account?m=password-changed", http.StatusSeeOther)
+	return nil
+}
