@@ -94,6 +94,7 @@ var flashes = map[string]string{
 	"password-changed": "Your password is changed, and every other session is signed out.",
 	"session-revoked":  "The session is signed out.",
 	"sessions-revoked": "Every other session is signed out.",
+	"account-deleted":  "Your account is deleted. Goodbye.",
 }
 
 // pageError is an error shown on a page with its status.
@@ -122,7 +123,7 @@ var knownErrors = []*Error{
 	ErrTooManyRequests, ErrUnavailable, ErrInternal,
 	ErrInvalidGrant, ErrInvalidCLIRequest,
 	ErrUnknownProvider, ErrInvalidState, ErrOAuthDenied, ErrOAuthExchange, ErrInvalidIDToken, ErrOAuthProvider,
-	ErrNoPassword,
+	ErrNoPassword, ErrConfirmationRequired,
 }
 
 func (h *Handler) pageRoutes(mux *http.ServeMux) {
@@ -153,6 +154,7 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("POST /account/sessions/revoke-others", h.revokeOthersPage)
 	p("POST /account/sessions/{id}/revoke", h.revokeSessionPage)
 	p("POST /account/password", h.changePasswordPage)
+	p("POST /account/delete", h.deleteAccountPage)
 	if h.outbox != nil {
 		p("GET /dev/outbox", h.outboxPage)
 	}

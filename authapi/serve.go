@@ -80,6 +80,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/one-time-token/verify", methods{"POST": h.verifyOneTimeToken})
 	a("/api/auth/cli/token", methods{"POST": h.cliToken})
 	a("/api/auth/password", methods{"POST": h.changePasswordAPI})
+	a("/api/auth/account", methods{"DELETE": h.deleteAccountAPI})
 	a("/api/auth/client.js", methods{"GET": h.serveClientJS})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)
