@@ -64,6 +64,7 @@ type pageData struct {
 
 	Email, Name, Next string // form values to show again
 	Sessions          []sessionView
+	Methods           []linkedJSON // linked sign-in methods, on /account
 	Mails             []mailView
 	OAuth             []oauthButton // sign-in providers, on /sign-in
 	CLI               *cliRequest   // the app asking, on /cli/authorize
@@ -95,6 +96,7 @@ var flashes = map[string]string{
 	"session-revoked":  "The session is signed out.",
 	"sessions-revoked": "Every other session is signed out.",
 	"account-deleted":  "Your account is deleted. Goodbye.",
+	"method-removed":   "The sign-in method is removed.",
 }
 
 // pageError is an error shown on a page with its status.
@@ -123,7 +125,7 @@ var knownErrors = []*Error{
 	ErrTooManyRequests, ErrUnavailable, ErrInternal,
 	ErrInvalidGrant, ErrInvalidCLIRequest,
 	ErrUnknownProvider, ErrInvalidState, ErrOAuthDenied, ErrOAuthExchange, ErrInvalidIDToken, ErrOAuthProvider,
-	ErrNoPassword, ErrConfirmationRequired,
+	ErrNoPassword, ErrConfirmationRequired, ErrLastSignInMethod, ErrMethodNotLinked,
 }
 
 func (h *Handler) pageRoutes(mux *http.ServeMux) {
@@ -155,6 +157,7 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("POST /account/sessions/{id}/revoke", h.revokeSessionPage)
 	p("POST /account/password", h.changePasswordPage)
 	p("POST /account/delete", h.deleteAccountPage)
+	p("POST /account/methods/{provider}/remove", h.unlinkAccountPage)
 	if h.outbox != nil {
 		p("GET /dev/outbox", h.outboxPage)
 	}
@@ -483,7 +486,11 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) error {
 			views = append(views, v)
 		}
 	}
-	h.render(w, r, http.StatusOK, "account", pageData{Title: "Your account", Sessions: views})
+	methods, err := h.linkedMethods(r.Context(), s.UserID)
+	if err != nil {
+		return err
+	}
+	h.render(w, r, http.StatusOK, "account", pageData{Title: "Your account", Sessions: views, Methods: methods})
 	return nil
 }
 

@@ -81,6 +81,8 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/cli/token", methods{"POST": h.cliToken})
 	a("/api/auth/password", methods{"POST": h.changePasswordAPI})
 	a("/api/auth/account", methods{"DELETE": h.deleteAccountAPI})
+	a("/api/auth/accounts", methods{"GET": h.listAccountsAPI})
+	a("/api/auth/accounts/{provider}", methods{"DELETE": h.unlinkAccountAPI})
 	a("/api/auth/client.js", methods{"GET": h.serveClientJS})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)
