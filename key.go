@@ -230,3 +230,28 @@ func (a *Auth) DeleteAllUserKeys(ctx context.Context, userID string) error {
 	}
 	return nil
 }
+
+// MoveKey gives a key a new provider user id (an email key a new address),
+// keeping its user and password hash: it creates the new key and deletes
+// the old one; run it in InTx to make that one transaction. A taken new id
+// is ErrDuplicateKeyID, a missing old key ErrInvalidKeyID.
+func (a *Auth) MoveKey(ctx context.Context, providerID, from, to string) (Key, error) {
+	if checkKeyParts(providerID, from) != nil || checkKeyParts(providerID, to) != nil {
+		return Key{}, fmt.Errorf("latch: move key: %w", ErrInvalidKeyID)
+	}
+	old, err := a.keys.GetKey(ctx, KeyID(providerID, from))
+	if err != nil {
+		return Key{}, fmt.Errorf("latch: move key: %w", notFound(err, ErrInvalidKeyID))
+	}
+	moved := KeyRecord{ID: KeyID(providerID, to), UserID: old.UserID, HashedPassword: old.HashedPassword}
+	if err := a.keys.CreateKey(ctx, moved); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			return Key{}, fmt.Errorf("latch: move key: %w", ErrDuplicateKeyID)
+		}
+		return Key{}, fmt.Errorf("latch: move key: %w", err)
+	}
+	if err := a.keys.DeleteKey(ctx, old.ID); err != nil {
+		return Key{}, fmt.Errorf("latch: move key: %w", err)
+	}
+	return keyFromRecord(moved), nil
+}

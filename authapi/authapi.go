@@ -94,6 +94,9 @@ type Config struct {
 	// command-line apps (GET /cli/authorize, POST /api/auth/cli/token).
 	// Default "cli-authorization-code": 2 minutes.
 	CLICodes *token.AuthorizationCodes
+	// EmailChanges are the links that confirm a new address (POST
+	// /api/auth/email). Default "email-change": 1 hour.
+	EmailChanges *token.IDTokens
 
 	// DisableClientOneTimeTokens refuses GET /api/auth/one-time-token/generate
 	// (403 FORBIDDEN): the server makes one-time tokens itself, with
@@ -148,6 +151,7 @@ type Handler struct {
 	magic      *token.IDTokens
 	oneTime    *token.OneTimeTokens
 	cliCodes   *token.AuthorizationCodes
+	emailChg   *token.IDTokens
 	noClientOT bool
 	clientIP   func(*http.Request) string
 	oauth      *oauth.Client
@@ -174,7 +178,7 @@ func New(cfg Config) (*Handler, error) {
 		mailer: cfg.Mailer, mails: cfg.MailTemplates, outbox: cfg.Outbox, log: cfg.Logger,
 		emailLimit: cfg.EmailThrottle, ipLimit: cfg.IPThrottle, mailLimit: cfg.MailThrottle,
 		codes: cfg.VerificationCodes, links: cfg.VerificationLinks, resets: cfg.PasswordResets,
-		magic: cfg.MagicLinks, oneTime: cfg.OneTimeTokens, cliCodes: cfg.CLICodes, noClientOT: cfg.DisableClientOneTimeTokens,
+		magic: cfg.MagicLinks, oneTime: cfg.OneTimeTokens, cliCodes: cfg.CLICodes, emailChg: cfg.EmailChanges, noClientOT: cfg.DisableClientOneTimeTokens,
 		clientIP: cfg.ClientIP, oauth: cfg.OAuth, breached: cfg.BreachedPasswords,
 	}
 	if h.mails.BaseURL == "" {
@@ -280,6 +284,12 @@ func (h *Handler) defaultTokens() error {
 		h.cliCodes, err = token.NewAuthorizationCodes(h.auth, "cli-authorization-code", token.AuthorizationCodeOptions{})
 		if err != nil {
 			return fmt.Errorf("authapi: CLI authorization codes: %w", err)
+		}
+	}
+	if h.emailChg == nil {
+		h.emailChg, err = token.NewIDTokens(h.auth, "email-change", token.IDTokenOptions{ExpiresIn: time.Hour})
+		if err != nil {
+			return fmt.Errorf("authapi: email-change links: %w", err)
 		}
 	}
 	return nil

@@ -65,6 +65,7 @@ type pageData struct {
 	Email, Name, Next string // form values to show again
 	Sessions          []sessionView
 	Methods           []linkedJSON // linked sign-in methods, on /account
+	Token             string       // the token of a mailed link, on its confirmation page
 	Mails             []mailView
 	OAuth             []oauthButton // sign-in providers, on /sign-in
 	CLI               *cliRequest   // the app asking, on /cli/authorize
@@ -85,18 +86,19 @@ type mailView struct {
 
 // The success messages a redirect can ask for with ?m=.
 var flashes = map[string]string{
-	"welcome":          "Your account is made. We sent a code to your address to verify it.",
-	"signed-in":        "You are signed in.",
-	"cli-sign-in":      "Sign in to let the app on your computer sign in as you.",
-	"signed-out":       "You are signed out.",
-	"email-verified":   "Your email address is verified.",
-	"code-sent":        "We sent a new code to your address.",
-	"link-sent":        "If an account exists for this address, a mail with a link is on its way.",
-	"password-changed": "Your password is changed, and every other session is signed out.",
-	"session-revoked":  "The session is signed out.",
-	"sessions-revoked": "Every other session is signed out.",
-	"account-deleted":  "Your account is deleted. Goodbye.",
-	"method-removed":   "The sign-in method is removed.",
+	"welcome":           "Your account is made. We sent a code to your address to verify it.",
+	"signed-in":         "You are signed in.",
+	"cli-sign-in":       "Sign in to let the app on your computer sign in as you.",
+	"signed-out":        "You are signed out.",
+	"email-verified":    "Your email address is verified.",
+	"code-sent":         "We sent a new code to your address.",
+	"link-sent":         "If an account exists for this address, a mail with a link is on its way.",
+	"password-changed":  "Your password is changed, and every other session is signed out.",
+	"session-revoked":   "The session is signed out.",
+	"sessions-revoked":  "Every other session is signed out.",
+	"account-deleted":   "Your account is deleted. Goodbye.",
+	"method-removed":    "The sign-in method is removed.",
+	"email-change-sent": "We sent a link to the new address: the change is made when you open it.",
 }
 
 // pageError is an error shown on a page with its status.
@@ -125,7 +127,7 @@ var knownErrors = []*Error{
 	ErrTooManyRequests, ErrUnavailable, ErrInternal,
 	ErrInvalidGrant, ErrInvalidCLIRequest,
 	ErrUnknownProvider, ErrInvalidState, ErrOAuthDenied, ErrOAuthExchange, ErrInvalidIDToken, ErrOAuthProvider,
-	ErrNoPassword, ErrConfirmationRequired, ErrLastSignInMethod, ErrMethodNotLinked,
+	ErrNoPassword, ErrConfirmationRequired, ErrLastSignInMethod, ErrMethodNotLinked, ErrEmailUnchanged,
 }
 
 func (h *Handler) pageRoutes(mux *http.ServeMux) {
@@ -158,6 +160,9 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("POST /account/password", h.changePasswordPage)
 	p("POST /account/delete", h.deleteAccountPage)
 	p("POST /account/methods/{provider}/remove", h.unlinkAccountPage)
+	p("POST /account/email", h.changeEmailPage)
+	p("GET /email-change/{token}", h.emailChangeLinkPage)
+	p("POST /email-change/{token}", h.emailChangeLinkPost)
 	if h.outbox != nil {
 		p("GET /dev/outbox", h.outboxPage)
 	}

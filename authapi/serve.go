@@ -83,6 +83,8 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/account", methods{"DELETE": h.deleteAccountAPI})
 	a("/api/auth/accounts", methods{"GET": h.listAccountsAPI})
 	a("/api/auth/accounts/{provider}", methods{"DELETE": h.unlinkAccountAPI})
+	a("/api/auth/email", methods{"POST": h.changeEmailAPI})
+	a("/api/auth/email/confirm", methods{"POST": h.confirmEmailChangeAPI})
 	a("/api/auth/client.js", methods{"GET": h.serveClientJS})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)

@@ -1,0 +1,196 @@
+package authapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/latchauth/latch"
+)
+
+// ErrEmailUnchanged answers a request to change the email to the address
+// the account already has.
+var ErrEmailUnchanged = newError(http.StatusBadRequest, "EMAIL_UNCHANGED", "this is already the account's address")
+
+type changeEmailRequest struct {
+	NewEmail string `json:"newEmail"`
+	Password string `json:"password"`
+}
+
+func (h *Handler) changeEmailAPI(w http.ResponseWriter, r *http.Request) error {
+	var req changeEmailRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := h.requestEmailChange(r, req.NewEmail, req.Password); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, messageJSON{Message: "A mail with a confirmation link is on its way to the new address."})
+	return nil
+}
+
+// requestEmailChange checks the password of the signed-in user (under the
+// sign-in throttle) and counts a mail request per IP and per user, then
+// queues the rest off the request path, so that neither the answer nor its
+// timing tells whether the new address has an account: if it has none,
+// the address gets a confirmation link (older links of the user are
+// voided); if it has, it gets a "someone tried to use your address" mail.
+func (h *Handler) requestEmailChange(r *http.Request, rawEmail, pw string) error {
+	s, err := currentSession(r)
+	if err != nil {
+		return err
+	}
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return ErrInvalidEmail
+	}
+	if email == s.User.Attributes.String(attrEmail) {
+		return ErrEmailUnchanged
+	}
+	if _, err := h.confirmPassword(r, s.UserID, pw); err != nil {
+		return err
+	}
+	if err := h.checkThrottle(r.Context(), h.mailLimit, "user:"+s.UserID); err != nil {
+		return err
+	}
+	if err := h.countMailRequest(r, "ip:"+h.clientIP(r)); err != nil {
+		return err
+	}
+	h.fail(r.Context(), h.mailLimit, "user:"+s.UserID)
+	uid := s.UserID
+	h.jobs.add(r.Context(), "email-change mail", func(ctx context.Context) error {
+		if _, taken, err := h.userByEmail(ctx, email); err != nil {
+			return err
+		} else if taken {
+			return h.mailer.Send(ctx, h.mails.EmailInUse(email))
+		}
+		if err := h.emailChg.InvalidateAllUserTokens(ctx, uid); err != nil {
+			return err
+		}
+		tok, err := h.emailChg.IssueWithData(ctx, uid, []byte(email))
+		if err != nil {
+			return err
+		}
+		return h.mailer.Send(ctx, h.mails.EmailChange(email, "/email-change/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
+	})
+	return nil
+}
+
+type tokenRequest struct {
+	Token string `json:"token"`
+}
+
+type userBody struct {
+	User userJSON `json:"user"`
+}
+
+func (h *Handler) confirmEmailChangeAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	var req tokenRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	u, err := h.confirmEmailChange(r, req.Token)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, userBody{User: toUserJSON(u)})
+	return nil
+}
+
+// confirmEmailChange consumes an email-change link and, in one transaction
+// on a SQL store: moves the user's email key to the new address (keeping
+// its password), sets the email attribute, marks it verified (the link
+// proved the mailbox) and voids every open token of the user. Sessions
+// stay. A notice goes to the old address. If the new address got an
+// account meanwhile, nothing changes and the link stays usable
+// (USER_ALREADY_EXISTS: its holder owns that mailbox).
+func (h *Handler) confirmEmailChange(r *http.Request, value string) (latch.User, error) {
+	if value == "" || len(value) > latch.MaxIDLength {
+		return latch.User{}, ErrInvalidToken
+	}
+	var u latch.User
+	var oldEmail string
+	err := h.auth.InTx(r.Context(), func(ctx context.Context) error {
+		tok, data, err := h.emailChg.ValidateWithData(ctx, value)
+		if err != nil {
+			return err
+		}
+		newEmail, err := NormalizeEmail(string(data))
+		if err != nil {
+			return ErrInvalidToken
+		}
+		cur, err := h.auth.GetUser(ctx, tok.UserID)
+		if errors.Is(err, latch.ErrInvalidUserID) {
+			return ErrInvalidToken // deleted since
+		}
+		if err != nil {
+			return err
+		}
+		oldEmail = cur.Attributes.String(attrEmail)
+		if oldEmail != "" {
+			_, err := h.auth.MoveKey(ctx, emailProvider, oldEmail, newEmail)
+			if errors.Is(err, latch.ErrInvalidKeyID) { // no email key (unlinked): the address alone changes
+				if _, kerr := h.auth.GetKey(ctx, emailProvider, newEmail); kerr == nil {
+					return latch.ErrDuplicateKeyID
+				}
+			} else if err != nil {
+				return err
+			}
+		}
+		if u, err = h.auth.UpdateUserAttributes(ctx, cur.ID, latch.Attributes{attrEmail: newEmail, attrEmailVerified: true}); err != nil {
+			return err
+		}
+		return h.voidUserTokens(ctx, cur.ID)
+	})
+	if err != nil {
+		return latch.User{}, err
+	}
+	if oldEmail != "" {
+		newEmail := u.Attributes.String(attrEmail)
+		h.jobs.add(r.Context(), "email-changed mail", func(ctx context.Context) error {
+			return h.mailer.Send(ctx, h.mails.EmailChanged(oldEmail, newEmail))
+		})
+	}
+	return u, nil
+}
+
+// emailChangeLinkPage is the page a mailed link opens: it changes nothing
+// (mail scanners fetch links) and shows one button whose form POST, to the
+// same path and Origin-checked, confirms.
+func (h *Handler) emailChangeLinkPage(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	h.render(w, r, http.StatusOK, "email-change", pageData{Title: "Confirm your new address", Token: r.PathValue("token")})
+	return nil
+}
+
+func (h *Handler) emailChangeLinkPost(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	u, err := h.confirmEmailChange(r, r.PathValue("token"))
+	if err != nil {
+		e := apiError(err)
+		if e.Status >= 500 {
+			return err
+		}
+		return h.formError(w, r, "email-change", pageData{Title: "Confirm your new address"}, err)
+	}
+	h.render(w, r, http.StatusOK, "email-change", pageData{Title: "Your address is changed", Email: u.Attributes.String(attrEmail),
+		Flash: "Your account now uses " + u.Attributes.String(attrEmail) + "."})
+	return nil
+}
+
+func (h *Handler) changeEmailPage(w http.ResponseWriter, r *http.Request) error {
+	if _, ok := signedIn(w, r); !ok {
+		return nil
+	}
+	if err := h.requestEmailChange(r, r.PostFormValue("new_email"), r.PostFormValue("password")); err != nil {
+		e := apiError(err)
+		if e.Status >= 500 {
+			return err
+		}
+		http.Redirect(w, r, "/account?e="+e.Code+"#email", http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/account?m=email-change-sent#email", http.StatusSeeOther)
+	return nil
+}
