@@ -1,6 +1,7 @@
 package latch_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -43,5 +44,39 @@ func TestRehashOnSignIn(t *testing.T) {
 		if _, err := auth.UseKey(t.Context(), "email", "lucia@example.com", &pw); err != nil {
 			t.Errorf("%q: UseKey after the rehash: %v", tc.profile, err)
 		}
+	}
+}
+
+// TestMoveKey: the key gets its new id with its user and password; a taken
+// id or a missing key changes nothing.
+func TestMoveKey(t *testing.T) {
+	store := memory.New()
+	auth, err := latch.New(latch.Config{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := "correct horse battery"
+	u, err := auth.CreateUser(t.Context(), latch.CreateUserOptions{Key: &latch.KeyOptions{ProviderID: "email", ProviderUserID: "a@example.com", Password: &pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auth.CreateUser(t.Context(), latch.CreateUserOptions{Key: &latch.KeyOptions{ProviderID: "email", ProviderUserID: "c@example.com", Password: &pw}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auth.MoveKey(t.Context(), "email", "a@example.com", "c@example.com"); !errors.Is(err, latch.ErrDuplicateKeyID) {
+		t.Errorf("move onto a taken id: %v", err)
+	}
+	if _, err := auth.MoveKey(t.Context(), "email", "zz@example.com", "d@example.com"); !errors.Is(err, latch.ErrInvalidKeyID) {
+		t.Errorf("move a missing key: %v", err)
+	}
+	k, err := auth.MoveKey(t.Context(), "email", "a@example.com", "b@example.com")
+	if err != nil || k.UserID != u.ID || !k.PasswordDefined {
+		t.Fatalf("MoveKey: %+v %v", k, err)
+	}
+	if _, err := auth.UseKey(t.Context(), "email", "b@example.com", &pw); err != nil {
+		t.Errorf("the moved key's password: %v", err)
+	}
+	if _, err := auth.GetKey(t.Context(), "email", "a@example.com"); !errors.Is(err, latch.ErrInvalidKeyID) {
+		t.Errorf("the old key: %v", err)
 	}
 }
