@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store/sqlite"
 )
 
 func TestChangePassword(t *testing.T) {
@@ -138,4 +140,39 @@ func TestChangePasswordPage(t *testing.T) {
 	if r := evil.form("/account/password", url.Values{"current_password": {"a new password"}, "new_password": {pw}}); r.status != 403 {
 		t.Errorf("cross-origin form: %d", r.status)
 	}
+}
+
+// TestChangePasswordAtomic fails the last write of a change (the new
+// session) and checks that nothing of it remains: the old password, the
+// other sessions and the open tokens are all still there.
+func TestChangePasswordAtomic(t *testing.T) {
+	t.Parallel()
+	inner, err := sqlite.Open(filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inner.Close() })
+	if err := inner.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	store := &faultyStore{Store: inner}
+	e := newEnv(t, store, nil)
+	b, su := e.signUp("cpa@example.com", pw)
+	uid := su.str("user", "id")
+	other := e.browser()
+	other.do("POST", "/api/auth/sign-in", map[string]string{"email": "cpa@example.com", "password": pw}).want(t, 200, "")
+	other.do("GET", "/api/auth/one-time-token/generate", nil).want(t, 200, "")
+
+	store.fail.Store(true)
+	r := b.do("POST", "/api/auth/password", map[string]string{"currentPassword": pw, "newPassword": "a new password"})
+	if r.status != http.StatusInternalServerError || cookie(r, "auth_session") != nil {
+		t.Fatalf("change with a failing store: %d %s", r.status, r.raw)
+	}
+	store.fail.Store(false)
+	other.do("GET", "/api/auth/session", nil).want(t, 200, "")
+	b.do("GET", "/api/auth/session", nil).want(t, 200, "")
+	if toks, _ := e.store.ListTokens(t.Context(), uid, "one-time-token"); len(toks) != 1 {
+		t.Errorf("one-time tokens after a failed change: %d, want 1", len(toks))
+	}
+	e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "cpa@example.com", "password": pw}).want(t, 200, "")
 }
