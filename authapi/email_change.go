@@ -157,9 +157,13 @@ func (h *Handler) confirmEmailChange(r *http.Request, value string) (latch.User,
 
 // emailChangeLinkPage is the page a mailed link opens: it changes nothing
 // (mail scanners fetch links) and shows one button whose form POST, to the
-// same path and Origin-checked, confirms.
+// same path and Origin-checked, confirms. Its Referrer-Policy is
+// strict-origin, not no-referrer: a Referer then carries the origin alone,
+// never the token in the path, while the form's POST keeps a real Origin
+// (under no-referrer, browsers send "Origin: null", which the check
+// refuses).
 func (h *Handler) emailChangeLinkPage(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Referrer-Policy", "strict-origin")
 	h.render(w, r, http.StatusOK, "email-change", pageData{Title: "Confirm your new address", Token: r.PathValue("token")})
 	return nil
 }

@@ -35,7 +35,7 @@ func TestChangeEmail(t *testing.T) {
 
 		// Opening the link (GET, HEAD) changes nothing.
 		page := b.do("GET", link, nil)
-		if page.status != 200 || !strings.Contains(page.html(), `action="/email-change/`) || page.header.Get("Referrer-Policy") != "no-referrer" {
+		if page.status != 200 || !strings.Contains(page.html(), `action="/email-change/`) || page.header.Get("Referrer-Policy") != "strict-origin" {
 			t.Fatalf("link page: %d %.500s", page.status, page.raw)
 		}
 		b.do("HEAD", link, nil)
