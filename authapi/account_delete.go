@@ -41,7 +41,7 @@ func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, pw strin
 		return err
 	}
 	h.sessions.ClearSessionCookie(w)
-	if err := h.emailLimit.Reset(r.Context(), "sign-in:email:"+key.ProviderUserID); err != nil {
+	if err := h.emailLimit.Reset(r.Context(), signInEmailKey(key.ProviderUserID)); err != nil {
 		h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
 	}
 	if to != "" {

@@ -31,35 +31,21 @@ func (h *Handler) passwordKey(ctx context.Context, userID string) (latch.Key, er
 }
 
 // confirmPassword checks the signed-in user's password before an account
-// change. It counts like a sign-in: the attempt goes against the address's
-// sign-in throttle before the password is checked, a failure against the
-// client IP's, so that a borrowed session guesses no faster than the
-// sign-in form allows. A wrong password is ErrInvalidCredentials (401).
+// change. It counts like a sign-in (verifyPassword: the sign-in throttles
+// of the address and the client IP, the hashing bound), so that a borrowed
+// session guesses no faster than the sign-in form allows. A wrong password
+// is ErrInvalidCredentials (401).
 func (h *Handler) confirmPassword(r *http.Request, userID, pw string) (latch.Key, error) {
-	ctx := r.Context()
-	key, err := h.passwordKey(ctx, userID)
+	key, err := h.passwordKey(r.Context(), userID)
 	if err != nil {
 		return latch.Key{}, err
 	}
-	ipKey, emailKey := "sign-in:ip:"+h.clientIP(r), "sign-in:email:"+key.ProviderUserID
-	if err := h.checkThrottle(ctx, h.ipLimit, ipKey); err != nil {
-		return latch.Key{}, err
-	}
-	wait, err := h.emailLimit.Attempt(ctx, emailKey)
+	got, err := h.verifyPassword(r, key.ProviderUserID, pw)
 	if err != nil {
 		return latch.Key{}, err
 	}
-	if wait > 0 {
-		return latch.Key{}, ErrTooManyRequests.withRetry(wait)
-	}
-	if _, err := h.auth.UseKey(ctx, emailProvider, key.ProviderUserID, &pw); err != nil {
-		if apiError(err) == ErrInvalidCredentials {
-			h.fail(ctx, h.ipLimit, ipKey)
-		}
-		return latch.Key{}, err
-	}
-	if err := h.emailLimit.Reset(ctx, emailKey); err != nil {
-		h.log.WarnContext(ctx, "throttle reset failed", "err", err)
+	if got.UserID != userID { // cannot happen: the key was found by user
+		return latch.Key{}, ErrInvalidCredentials
 	}
 	return key, nil
 }
