@@ -56,6 +56,12 @@ type Config struct {
 	Keys     KeyStore
 	Sessions SessionStore
 	Tokens   TokenStore
+	// Activity keeps the security activity record. Default: Store, or
+	// else Users, when it implements ActivityStore; none otherwise.
+	Activity ActivityStore
+	// ActivityRetention is how long activity events are kept (see
+	// Auth.PurgeActivity). Default 90 days.
+	ActivityRetention time.Duration
 
 	// Now is the clock. Default time.Now. Tests move it instead of sleeping.
 	Now func() time.Time
@@ -101,6 +107,10 @@ type Auth struct {
 	tokens   TokenStore
 	joined   SessionUserGetter // non-nil when one store serves sessions and users
 	tx       Transactor        // non-nil when one transactional store serves everything
+	activity ActivityStore     // nil when no store keeps the activity record
+
+	activityRetention time.Duration
+	userTx            Transactor // non-nil when one transactional store serves users and keys
 
 	now          func() time.Time
 	activePeriod time.Duration
@@ -151,12 +161,29 @@ func New(cfg Config) (*Auth, error) {
 	case a.sessions == nil:
 		return nil, errors.New("latch: Config.Sessions (or Config.Store) is required")
 	}
+	a.activity, a.activityRetention = cfg.Activity, cfg.ActivityRetention
+	if a.activity == nil {
+		if as, ok := cfg.Store.(ActivityStore); ok {
+			a.activity = as
+		} else if as, ok := a.users.(ActivityStore); ok {
+			a.activity = as
+		}
+	}
+	if a.activityRetention < 0 {
+		return nil, errors.New("latch: Config.ActivityRetention is negative")
+	}
+	if a.activityRetention == 0 {
+		a.activityRetention = 90 * 24 * time.Hour
+	}
 	if g, ok := a.sessions.(SessionUserGetter); ok && sameValue(a.sessions, a.users) {
 		a.joined = g
 	}
 	if t, ok := a.users.(Transactor); ok && sameValue(a.users, a.keys) && sameValue(a.users, a.sessions) &&
 		(a.tokens == nil || sameValue(a.users, a.tokens)) {
 		a.tx = t
+	}
+	if t, ok := a.users.(Transactor); ok && sameValue(a.users, a.keys) {
+		a.userTx = t
 	}
 	if a.now == nil {
 		a.now = time.Now

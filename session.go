@@ -105,6 +105,14 @@ func (a *Auth) CreateSession(ctx context.Context, opts CreateSessionOptions) (Se
 		attrs[SessionCreatedAttribute] = fromMS(ms(now))
 		activeExp, idleExp = capAt(activeExp, idleExp, now.Add(a.maxLifetime))
 	}
+	if gen := user.Attributes.Int(SessionGenerationAttribute); gen > 0 {
+		// The user's generation as read before the session is written: a
+		// reset that commits in between leaves this session dead.
+		if attrs == nil {
+			attrs = Attributes{}
+		}
+		attrs[SessionGenerationAttribute] = gen
+	}
 	rec := SessionRecord{
 		ID: a.SessionID(token), UserID: opts.UserID,
 		ActiveExpires: ms(activeExp), IdleExpires: ms(idleExp),
@@ -196,7 +204,7 @@ func (a *Auth) sessionByID(ctx context.Context, id string) (Session, error) {
 		return Session{}, notFound(err, ErrInvalidSessionID)
 	}
 	now := a.now()
-	if ms(now) >= rec.IdleExpires {
+	if ms(now) >= rec.IdleExpires || predates(rec, user.Attributes) {
 		if err := a.sessions.DeleteSession(ctx, id); err != nil {
 			return Session{}, fmt.Errorf("deleting dead session: %w", err)
 		}
@@ -235,7 +243,7 @@ func (a *Auth) GetAllUserSessions(ctx context.Context, userID string) ([]Session
 	now := a.now()
 	out := make([]Session, 0, len(recs))
 	for _, r := range recs {
-		if ms(now) >= r.IdleExpires {
+		if ms(now) >= r.IdleExpires || predates(r, user.Attributes) {
 			continue
 		}
 		out = append(out, a.sessionFromRecord(r, user, now))
@@ -304,6 +312,24 @@ func (a *Auth) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 // SessionCreatedAttribute is the session attribute that holds a session's
 // creation time when Config.SessionMaxLifetime is set.
 const SessionCreatedAttribute = "latch_created_at"
+
+// SessionGenerationAttribute is a user attribute and a session attribute
+// (an integer, 0 when absent). A session is written with its user's
+// generation at the time; a session whose generation is lower than its
+// user's is dead. Raising the user's generation therefore ends every
+// session at once, in the store that keeps users: a password reset on a
+// split setup (sessions in Redis) raises it in the same transaction as the
+// password, so that no older session outlives the new password even when
+// the process dies before the sessions are deleted. A counter rather than a
+// "valid from" time, so that neither a clock that stands still (tests) nor
+// clocks apart across latchd processes can let an older session through.
+const SessionGenerationAttribute = "latch_session_generation"
+
+// predates reports whether the session is of an earlier generation than
+// its user (see SessionGenerationAttribute).
+func predates(r SessionRecord, user Attributes) bool {
+	return r.Attributes.Int(SessionGenerationAttribute) < user.Int(SessionGenerationAttribute)
+}
 
 // capAt cuts both expiries at the deadline.
 func capAt(active, idle, deadline time.Time) (time.Time, time.Time) {

@@ -22,3 +22,16 @@ func (a *Auth) InTx(ctx context.Context, fn func(ctx context.Context) error) err
 
 // Atomic reports whether InTx runs its function in one transaction.
 func (a *Auth) Atomic() bool { return a.tx != nil }
+
+// InUserTx runs fn in one transaction of the store that keeps users and
+// keys, when that store implements Transactor, whatever keeps the sessions
+// and tokens; otherwise fn runs as it is. Calls on sessions and tokens made
+// in fn are not part of that transaction when they live elsewhere: a
+// password change on a split setup writes the password and raises the user's
+// SessionGenerationAttribute here, and ends the sessions after it commits.
+func (a *Auth) InUserTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if a.userTx == nil {
+		return fn(ctx)
+	}
+	return a.userTx.InTx(ctx, fn)
+}

@@ -122,6 +122,11 @@ func (a *Auth) DeleteUser(ctx context.Context, userID string) error {
 			return fmt.Errorf("latch: delete user: tokens: %w", err)
 		}
 	}
+	if a.activity != nil {
+		if err := a.activity.DeleteActivity(ctx, userID); err != nil {
+			return fmt.Errorf("latch: delete user: activity: %w", err)
+		}
+	}
 	if !sameValue(a.keys, a.users) {
 		if err := a.keys.DeleteKeysByUser(ctx, userID); err != nil {
 			return fmt.Errorf("latch: delete user: keys: %w", err)

@@ -188,6 +188,7 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, req sign
 	if err != nil {
 		return latch.Session{}, err
 	}
+	h.record(r, u.ID, evSignUp, "password")
 	h.queueVerification(r.Context(), u)
 	return s, nil
 }
@@ -231,9 +232,16 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req credentials
 	}
 	key, err := h.verifyPassword(r, email, req.Password)
 	if err != nil {
+		if apiError(err) == ErrInvalidCredentials {
+			h.recordFailedSignIn(r, email)
+		}
 		return latch.Session{}, err
 	}
-	return h.startSession(w, r, key.UserID)
+	s, err := h.startSession(w, r, key.UserID)
+	if err == nil {
+		h.record(r, key.UserID, evSignIn, "password")
+	}
+	return s, err
 }
 
 // verifyPassword checks the address's password under the sign-in
@@ -304,6 +312,7 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {
 		if err := h.auth.InvalidateSession(r.Context(), s.ID); err != nil {
 			return err
 		}
+		h.record(r, s.UserID, evSignOut, "")
 	}
 	h.sessions.ClearSessionCookie(w)
 	return nil

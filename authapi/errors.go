@@ -67,6 +67,7 @@ var (
 	ErrDuplicateJSONKey   = newError(http.StatusBadRequest, "DUPLICATE_JSON_KEY", "the request body names a field twice (names are matched ignoring case)")
 	ErrUnavailable        = newError(http.StatusServiceUnavailable, httpauth.CodeStoreUnavailable, "the service is unavailable: try again later")
 	ErrInternal           = newError(http.StatusInternalServerError, "INTERNAL", "internal error")
+	ErrInvalidCursor      = newError(http.StatusBadRequest, "INVALID_CURSOR", "the cursor is not one this API gave")
 )
 
 // errorTable maps the errors of the packages below to API errors; the first
@@ -91,6 +92,7 @@ var errorTable = []struct {
 	{latch.ErrInvalidAttributes, ErrInvalidRequest},
 	{latch.ErrInvalidRequest, ErrInvalidRequest},
 	{token.ErrInvalidToken, ErrInvalidToken},
+	{latch.ErrInvalidCursor, ErrInvalidCursor},
 	{token.ErrExpiredToken, ErrExpiredToken},
 	{token.ErrTooManyAttempts, ErrTooManyAttempts},
 	{token.ErrTooManyRequests, ErrTooManyRequests},

@@ -84,6 +84,9 @@ func (h *Handler) useMagicLink(w http.ResponseWriter, r *http.Request) error {
 			h.liftSignInLock(r.Context(), u.Attributes.String(attrEmail))
 		}
 	}
+	if err == nil {
+		h.record(r, s.UserID, evSignIn, "magic-link")
+	}
 	if err != nil {
 		if errors.Is(err, latch.ErrInvalidUserID) {
 			err = ErrInvalidToken // the user was deleted since

@@ -55,19 +55,8 @@ func (h *Handler) endSignIns(ctx context.Context, userID string) error {
 // transaction the writes are ordered so that an interruption leaves the
 // address unverified, and the next proof claims the account again.
 func (h *Handler) claimMailbox(ctx context.Context, u latch.User, replacing string, setPassword func(context.Context) error) (latch.User, error) {
-	if !u.Attributes.Bool(attrEmailVerified) {
-		keys, err := h.auth.GetAllUserKeys(ctx, u.ID)
-		if err != nil {
-			return latch.User{}, err
-		}
-		for _, k := range keys {
-			if !k.PasswordDefined || k.ID() == replacing {
-				continue
-			}
-			if _, err := h.auth.UpdateKeyPassword(ctx, k.ProviderID, k.ProviderUserID, nil); err != nil {
-				return latch.User{}, err
-			}
-		}
+	if err := h.dropOtherPasswords(ctx, u, replacing); err != nil {
+		return latch.User{}, err
 	}
 	if err := h.endSignIns(ctx, u.ID); err != nil {
 		return latch.User{}, err
@@ -81,4 +70,25 @@ func (h *Handler) claimMailbox(ctx context.Context, u latch.User, replacing stri
 		return u, nil
 	}
 	return h.auth.UpdateUserAttributes(ctx, u.ID, latch.Attributes{attrEmailVerified: true})
+}
+
+// dropOtherPasswords removes, when the user's address is not verified yet,
+// the password of every key but replacing (see claimMailbox).
+func (h *Handler) dropOtherPasswords(ctx context.Context, u latch.User, replacing string) error {
+	if u.Attributes.Bool(attrEmailVerified) {
+		return nil
+	}
+	keys, err := h.auth.GetAllUserKeys(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !k.PasswordDefined || k.ID() == replacing {
+			continue
+		}
+		if _, err := h.auth.UpdateKeyPassword(ctx, k.ProviderID, k.ProviderUserID, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }

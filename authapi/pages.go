@@ -71,6 +71,7 @@ type pageData struct {
 	CLI               *cliRequest   // the app asking, on /cli/authorize
 	LinkToken         string        // the verification link's token, on /verify-email/{token}
 	LinkOwner         bool          // signed in as the user of LinkToken
+	Activity          *activityJSON // the security activity, on /account
 }
 
 type sessionView struct {
@@ -495,7 +496,11 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "account", pageData{Title: "Your account", Sessions: views, Methods: methods})
+	activity, err := h.activityPage(r, s.UserID)
+	if err != nil {
+		return err
+	}
+	h.render(w, r, http.StatusOK, "account", pageData{Title: "Your account", Sessions: views, Methods: methods, Activity: &activity})
 	return nil
 }
 

@@ -38,6 +38,7 @@ func (h *Handler) requestPasswordReset(r *http.Request, rawEmail string) error {
 	if err != nil {
 		return err
 	}
+	ip, ua := h.clientIP(r), r.UserAgent()
 	h.jobs.add(r.Context(), "password-reset mail", func(ctx context.Context) error {
 		u, ok, err := h.userByEmail(ctx, email)
 		if !ok {
@@ -51,6 +52,7 @@ func (h *Handler) requestPasswordReset(r *http.Request, rawEmail string) error {
 		if err != nil {
 			return err
 		}
+		h.recordAs(ctx, u.ID, evTokenIssued, h.resets.Name(), ip, ua)
 		return h.mailer.Send(ctx, h.mails.PasswordReset(email, "/password-reset/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
 	})
 	return nil
@@ -123,17 +125,10 @@ func (h *Handler) resetPasswordAPI(w http.ResponseWriter, r *http.Request) error
 // removed; the address is marked verified), sets the new password and
 // starts a new session with its cookie.
 //
-// Atomicity: all of it runs in latch.Auth.InTx, so on a SQL store it is one
-// transaction: a failure anywhere leaves the token unused, the old password
-// and the old sessions in place. With sessions and tokens in Redis no
-// transaction spans the stores; then the writes are ordered so that an
-// interruption (an outage, a killed process) leaves the account safe: the
-// token is taken first (atomically, so a link works once even under
-// concurrent use), then the sessions and tokens go, then the password is
-// replaced, then the sessions and tokens go again (any made with the old
-// password meanwhile).
-// An interruption can use up the link without changing the password, but
-// never leaves a new password beside an old session.
+// Atomicity: where one SQL store keeps everything, all of it runs in
+// latch.Auth.InTx, one transaction: a failure anywhere leaves the token
+// unused, the old password and the old sessions in place. With sessions
+// and tokens in Redis (or the memory store), see resetPasswordSplit.
 func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, pw string) (latch.Session, error) {
 	if err := checkPassword(pw); err != nil {
 		return latch.Session{}, err
@@ -156,6 +151,9 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 		return latch.Session{}, err
 	}
 	defer release()
+	if !h.auth.Atomic() {
+		return h.resetPasswordSplit(w, r, value, pw)
+	}
 	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
 		tok, err := h.resets.Validate(ctx, value)
 		if err != nil {
@@ -175,18 +173,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 		// every session ended and every open sign-in token (magic links,
 		// CLI codes, other reset links) voided before the password is set.
 		setPassword := func(ctx context.Context) error {
-			if _, err := h.auth.UpdateKeyPassword(ctx, emailProvider, email, &pw); errors.Is(err, latch.ErrInvalidKeyID) {
-				// An account made by OAuth gets its first password.
-				if _, err := h.auth.CreateKey(ctx, u.ID, latch.KeyOptions{ProviderID: emailProvider, ProviderUserID: email, Password: &pw}); err != nil {
-					return err
-				}
-			} else if err != nil {
-				return err
-			}
-			if !h.auth.Atomic() {
-				return h.endSignIns(ctx, u.ID) // any made with the old password meanwhile
-			}
-			return nil
+			return h.setEmailPassword(ctx, u.ID, email, pw)
 		}
 		if u, err = h.claimMailbox(ctx, u, latch.KeyID(emailProvider, email), setPassword); err != nil {
 			return err
@@ -197,9 +184,104 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 	if err != nil {
 		return latch.Session{}, err
 	}
+	h.resetDone(w, r, s, email)
+	return s, nil
+}
+
+// setEmailPassword sets the password of the user's email key; an account
+// made by OAuth gets its first password.
+func (h *Handler) setEmailPassword(ctx context.Context, userID, email, pw string) error {
+	if _, err := h.auth.UpdateKeyPassword(ctx, emailProvider, email, &pw); errors.Is(err, latch.ErrInvalidKeyID) {
+		_, err = h.auth.CreateKey(ctx, userID, latch.KeyOptions{ProviderID: emailProvider, ProviderUserID: email, Password: &pw})
+		return err
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// resetDone sets the new session's cookie, clears the email's sign-in
+// throttle and records the reset.
+func (h *Handler) resetDone(w http.ResponseWriter, r *http.Request, s latch.Session, email string) {
+	h.record(r, s.UserID, evPasswordReset, "link")
 	h.sessions.SetSessionCookie(w, s)
 	if err := h.emailLimit.Reset(r.Context(), signInEmailKey(email)); err != nil {
 		h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
 	}
+}
+
+// The user attributes a reset on a split setup writes with the password:
+// the digest of the link used and the reset's time.
+const (
+	attrResetUsed = "latch_reset_used"
+	attrResetAt   = "latch_reset_at"
+)
+
+// resetPasswordSplit is resetPassword where no transaction spans the
+// stores (users and keys in SQL, sessions and tokens in Redis; or the
+// memory store). The link is only checked at first. One transaction of the
+// users' store (latch.Auth.InUserTx) then claims the mailbox's SQL part
+// (other passwords removed when the address was unverified; the address
+// marked verified), sets the new password, raises the user's
+// latch.SessionGenerationAttribute (every older session is dead from then
+// on), and writes the reset's time (older links are dead too) and the
+// link's digest: the link counts as used once that commits. Only then are
+// the link taken, the sessions and open sign-in tokens ended (endSignIns)
+// and the new session made. A cut before the commit leaves nothing changed
+// and the link usable; a cut after it leaves the new password, no live
+// older session or link, and a used link.
+func (h *Handler) resetPasswordSplit(w http.ResponseWriter, r *http.Request, value, pw string) (latch.Session, error) {
+	tok, err := h.resets.Peek(r.Context(), value)
+	if err != nil {
+		return latch.Session{}, err
+	}
+	digest := latch.HashToken(value)
+	var email string
+	err = h.auth.InUserTx(r.Context(), func(ctx context.Context) error {
+		// An empty write locks the user's row: of two resets with one
+		// link, the second reads the first's digest below.
+		u, err := h.auth.UpdateUserAttributes(ctx, tok.UserID, latch.Attributes{})
+		if errors.Is(err, latch.ErrInvalidUserID) {
+			return ErrInvalidToken // the user was deleted since
+		}
+		if err != nil {
+			return err
+		}
+		if u.Attributes.String(attrResetUsed) == digest || h.resets.IssuedAt(tok).Before(u.Attributes.Time(attrResetAt)) {
+			return ErrInvalidToken // used by a reset that was cut short
+		}
+		if email = u.Attributes.String(attrEmail); email == "" {
+			return ErrInvalidToken
+		}
+		if err := h.dropOtherPasswords(ctx, u, latch.KeyID(emailProvider, email)); err != nil {
+			return err
+		}
+		if err := h.setEmailPassword(ctx, u.ID, email, pw); err != nil {
+			return err
+		}
+		_, err = h.auth.UpdateUserAttributes(ctx, u.ID, latch.Attributes{
+			attrEmailVerified:                true,
+			latch.SessionGenerationAttribute: u.Attributes.Int(latch.SessionGenerationAttribute) + 1,
+			attrResetAt:                      h.auth.Now(), attrResetUsed: digest,
+		})
+		return err
+	})
+	if err != nil {
+		return latch.Session{}, err
+	}
+	// The reset has happened; what follows tidies up what the commit
+	// already made void, so a failure here is logged, not the reset's.
+	ctx := r.Context()
+	if err := h.resets.Invalidate(ctx, value); err != nil {
+		h.log.WarnContext(ctx, "reset: deleting the used link failed", "err", err)
+	}
+	if err := h.endSignIns(ctx, tok.UserID); err != nil {
+		h.log.WarnContext(ctx, "reset: ending the old sessions and links failed", "err", err)
+	}
+	s, err := h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: tok.UserID})
+	if err != nil {
+		return latch.Session{}, err
+	}
+	h.resetDone(w, r, s, email)
 	return s, nil
 }

@@ -68,6 +68,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/session", methods{"GET": h.getSession})
 	a("/api/auth/sessions", methods{"GET": h.listSessions, "DELETE": h.revokeOtherSessions})
 	a("/api/auth/sessions/{id}", methods{"DELETE": h.revokeSession})
+	a("/api/auth/activity", methods{"GET": h.listActivity})
 	a("/api/auth/email-verification", methods{"POST": h.sendVerificationAPI})
 	a("/api/auth/email-verification/verify", methods{"POST": h.verifyEmailAPI})
 	a("/api/auth/email-verification/verify-link", methods{"POST": h.verifyLinkAPI})

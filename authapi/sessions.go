@@ -76,6 +76,7 @@ func (h *Handler) revokeOwnSession(w http.ResponseWriter, r *http.Request, handl
 	if id == s.ID {
 		h.sessions.ClearSessionCookie(w)
 	}
+	h.record(r, s.UserID, evSessionEnded, "one")
 	return nil
 }
 
@@ -123,5 +124,6 @@ func (h *Handler) revokeOthers(r *http.Request) error {
 			return err
 		}
 	}
+	h.record(r, s.UserID, evSessionEnded, "all others")
 	return nil
 }

@@ -94,6 +94,7 @@ func (h *Handler) markVerified(ctx context.Context, userID string) (latch.User, 
 	if err := h.links.InvalidateAllUserTokens(ctx, userID); err != nil {
 		h.log.WarnContext(ctx, "retiring verification links failed", "err", err)
 	}
+	h.recordAs(ctx, userID, evEmailVerified, "", "", "")
 	return u, nil
 }
 

@@ -199,7 +199,8 @@ func dbKind(u string) string {
 	return "?"
 }
 
-// purgeLoop deletes expired sessions and tokens every interval.
+// purgeLoop deletes expired sessions and tokens, and security activity
+// past its retention, every interval.
 func purgeLoop(ctx context.Context, a *latch.Auth, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -208,6 +209,11 @@ func purgeLoop(ctx context.Context, a *latch.Auth, log *slog.Logger, every time.
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if n, err := a.PurgeActivity(ctx); err != nil {
+				log.Warn("purging old security activity failed", "err", err)
+			} else if n > 0 {
+				log.Info("purged old security activity", "events", n)
+			}
 			s, tk, err := purgeExpired(ctx, a)
 			if err != nil {
 				log.Warn("purging expired sessions and tokens failed", "err", err)

@@ -7,9 +7,11 @@ package memory
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 
 	"github.com/latchauth/latch"
@@ -30,6 +32,7 @@ type Store struct {
 	sessions map[string]*latch.SessionRecord
 	tokens   map[tokenKey]*latch.TokenRecord
 	attempts map[string]map[string]attempt // user id → kind → counter
+	activity activityLog                   // its own lock: it is not tied to the rest
 }
 
 // user is a user with the indexes of what belongs to it, so that lists and
@@ -196,6 +199,9 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 		delete(s.users, userID)
 	}
 	delete(s.attempts, userID)
+	s.activity.mu.Lock()
+	delete(s.activity.byUser, userID)
+	s.activity.mu.Unlock()
 	return nil
 }
 
@@ -620,4 +626,92 @@ func (s *Store) ResetAttempts(ctx context.Context, kind, userID string) error {
 		}
 	}
 	return nil
+}
+
+// activityLog is the memory store's activity record: per user, in the order
+// added.
+type activityLog struct {
+	mu     sync.Mutex
+	byUser map[string][]latch.ActivityEvent
+}
+
+var _ latch.ActivityStore = (*Store)(nil)
+
+// AddActivity appends an event; ErrDuplicate when (UserID, ID) is taken,
+// ErrNotFound when the user does not exist.
+func (s *Store) AddActivity(ctx context.Context, e latch.ActivityEvent) error {
+	s.mu.RLock()
+	_, ok := s.users[e.UserID]
+	s.mu.RUnlock()
+	if !ok {
+		return errUserNotFound
+	}
+	s.activity.mu.Lock()
+	defer s.activity.mu.Unlock()
+	if s.activity.byUser == nil {
+		s.activity.byUser = map[string][]latch.ActivityEvent{}
+	}
+	for _, o := range s.activity.byUser[e.UserID] {
+		if o.ID == e.ID {
+			return fmt.Errorf("memory: activity: %w", latch.ErrDuplicate)
+		}
+	}
+	s.activity.byUser[e.UserID] = append(s.activity.byUser[e.UserID], e)
+	return nil
+}
+
+// ListActivity returns up to limit events of the user, newest first,
+// older than (beforeAt, beforeID) when beforeAt is not 0.
+func (s *Store) ListActivity(ctx context.Context, userID string, beforeAt int64, beforeID string, limit int) ([]latch.ActivityEvent, error) {
+	s.activity.mu.Lock()
+	evs := slices.Clone(s.activity.byUser[userID])
+	s.activity.mu.Unlock()
+	slices.SortFunc(evs, func(a, b latch.ActivityEvent) int {
+		if c := cmp.Compare(b.At, a.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	out := []latch.ActivityEvent{}
+	for _, e := range evs {
+		if beforeAt != 0 && (e.At > beforeAt || e.At == beforeAt && e.ID >= beforeID) {
+			continue
+		}
+		if len(out) == limit {
+			break
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// DeleteActivity removes the user's events.
+func (s *Store) DeleteActivity(ctx context.Context, userID string) error {
+	s.activity.mu.Lock()
+	defer s.activity.mu.Unlock()
+	delete(s.activity.byUser, userID)
+	return nil
+}
+
+// DeleteActivityBefore removes the events older than before.
+func (s *Store) DeleteActivityBefore(ctx context.Context, before int64) (int64, error) {
+	s.activity.mu.Lock()
+	defer s.activity.mu.Unlock()
+	var n int64
+	for u, evs := range s.activity.byUser {
+		kept := evs[:0]
+		for _, e := range evs {
+			if e.At < before {
+				n++
+				continue
+			}
+			kept = append(kept, e)
+		}
+		if len(kept) == 0 {
+			delete(s.activity.byUser, u)
+		} else {
+			s.activity.byUser[u] = kept
+		}
+	}
+	return n, nil
 }

@@ -60,6 +60,12 @@ const (
 	sqlAttempts              = "SELECT count FROM latch_token_attempt WHERE kind = ? AND user_id = ? AND expires > ?"
 	sqlResetAttempts         = "DELETE FROM latch_token_attempt WHERE kind = ? AND user_id = ?"
 	sqlDeleteExpiredAttempts = "DELETE FROM latch_token_attempt WHERE expires <= ?"
+
+	sqlAddActivity  = "INSERT INTO latch_activity (user_id, id, type, at, ip, user_agent, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	sqlListActivity = `SELECT id, type, at, ip, user_agent, detail FROM latch_activity
+		WHERE user_id = ? AND (? = 0 OR at < ? OR (at = ? AND id < ?)) ORDER BY at DESC, id DESC LIMIT ?`
+	sqlDeleteActivity       = "DELETE FROM latch_activity WHERE user_id = ?"
+	sqlDeleteActivityBefore = "DELETE FROM latch_activity WHERE at < ?"
 )
 
 // stmts are the prepared statements, one field per constant above.
@@ -78,6 +84,8 @@ type stmts struct {
 
 	addAttempt, readAttempt, attempts, resetAttempts *sql.Stmt
 	deleteExpiredAttempts                            *sql.Stmt
+
+	addActivity, listActivity, deleteActivity, deleteActivityBefore *sql.Stmt
 }
 
 // all pairs each field of q with its statement's text.
@@ -112,6 +120,9 @@ func (q *stmts) all() []struct {
 		{&q.addAttempt, sqlAddAttempt}, {&q.readAttempt, sqlReadAttempt}, {&q.attempts, sqlAttempts},
 		{&q.resetAttempts, sqlResetAttempts},
 		{&q.deleteExpiredAttempts, sqlDeleteExpiredAttempts},
+
+		{&q.addActivity, sqlAddActivity}, {&q.listActivity, sqlListActivity},
+		{&q.deleteActivity, sqlDeleteActivity}, {&q.deleteActivityBefore, sqlDeleteActivityBefore},
 	}
 }
 

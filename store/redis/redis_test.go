@@ -789,3 +789,27 @@ func TestGlobEscape(t *testing.T) {
 		t.Fatalf("another prefix's purge removed the session: %v", err)
 	}
 }
+
+// TestActivityCap: past ActivityCap events a user's record drops its
+// oldest, in the set and in the hash alike.
+func TestActivityCap(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, Options{})
+	ctx := t.Context()
+	for i := range ActivityCap + 5 {
+		e := latch.ActivityEvent{ID: fmt.Sprintf("e%05d", i), UserID: "capped", Type: "sign-in-failed", At: int64(1000 + i)}
+		if err := s.AddActivity(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.ListActivity(ctx, "capped", 0, "", ActivityCap+10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.client.HLen(ctx, s.activityEventsKey("capped")).Result(); n != ActivityCap {
+		t.Errorf("the hash keeps %d events, want %d", n, ActivityCap)
+	}
+	if len(all) != ActivityCap || all[0].ID != fmt.Sprintf("e%05d", ActivityCap+4) || all[len(all)-1].ID != "e00005" {
+		t.Fatalf("kept %d events, %s to %s; want the newest %d", len(all), all[0].ID, all[len(all)-1].ID, ActivityCap)
+	}
+}

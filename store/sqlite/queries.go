@@ -16,6 +16,9 @@ type queries struct {
 	deleteExpiredSessions, deleteExpiredUserSessions                      *stmt
 	putToken, takeToken, deleteToken, deleteUserTokens, deleteUserKind    *stmt
 	addAttempt, resetAttempts                                             *stmt
+
+	// The activity record.
+	addActivity, listActivity, deleteActivity, deleteActivityBefore *stmt
 }
 
 // Columns read for each record, in the order the scan helpers expect.
@@ -74,5 +77,13 @@ func (s *Store) queries() queries {
 				expires = CASE WHEN expires <= ?3 THEN ?4 ELSE expires END
 			RETURNING count`),
 		resetAttempts: s.newStmt(w, "DELETE FROM latch_token_attempt WHERE kind = ? AND user_id = ?"),
+
+		addActivity: s.newStmt(w, `INSERT INTO latch_activity (user_id, id, type, at, ip, user_agent, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		listActivity: s.newStmt(r, `SELECT id, type, at, ip, user_agent, detail FROM latch_activity
+			WHERE user_id = ?1 AND (?2 = 0 OR at < ?2 OR (at = ?2 AND id < ?3))
+			ORDER BY at DESC, id DESC LIMIT ?4`),
+		deleteActivity:       s.newStmt(w, "DELETE FROM latch_activity WHERE user_id = ?"),
+		deleteActivityBefore: s.newStmt(w, "DELETE FROM latch_activity WHERE at < ?"),
 	}
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Open) {
 		{"concurrency", testConcurrency},
 		{"auth", testAuth},
 		{"transactions", testTx},
+		{"activity", testActivity},
 		{"token-handlers", RunTokenHandlers},
 	}
 	for _, g := range groups {
