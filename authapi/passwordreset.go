@@ -128,7 +128,12 @@ func (h *Handler) resetPasswordAPI(w http.ResponseWriter, r *http.Request) error
 // Atomicity: where one SQL store keeps everything, all of it runs in
 // latch.Auth.InTx, one transaction: a failure anywhere leaves the token
 // unused, the old password and the old sessions in place. With sessions
-// and tokens in Redis (or the memory store), see resetPasswordSplit.
+// and tokens in Redis (or the memory store), see resetPasswordSplit. A
+// Lucia v2 database has no column for the attributes that needs, so with
+// its tokens in Redis the writes are only ordered: the token is taken
+// first, then the sessions and tokens go, then the password is replaced,
+// then they go again; a cut can use up the link without changing the
+// password, never leave a new password beside an old session.
 func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, pw string) (latch.Session, error) {
 	if err := checkPassword(pw); err != nil {
 		return latch.Session{}, err
@@ -151,7 +156,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 		return latch.Session{}, err
 	}
 	defer release()
-	if !h.auth.Atomic() {
+	if !h.auth.Atomic() && h.auth.Profile() != latch.ProfileLucia2 {
 		return h.resetPasswordSplit(w, r, value, pw)
 	}
 	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
@@ -173,7 +178,13 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 		// every session ended and every open sign-in token (magic links,
 		// CLI codes, other reset links) voided before the password is set.
 		setPassword := func(ctx context.Context) error {
-			return h.setEmailPassword(ctx, u.ID, email, pw)
+			if err := h.setEmailPassword(ctx, u.ID, email, pw); err != nil {
+				return err
+			}
+			if !h.auth.Atomic() {
+				return h.endSignIns(ctx, u.ID) // any made with the old password meanwhile
+			}
+			return nil
 		}
 		if u, err = h.claimMailbox(ctx, u, latch.KeyID(emailProvider, email), setPassword); err != nil {
 			return err
