@@ -97,6 +97,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		Auth: b.auth, Sessions: sessions, BaseURL: base, Dev: dev, Logger: log,
 		Mailer: mailer, Outbox: outbox, MailTemplates: mail.Templates{AppName: o.appName},
 		ThrottleStore: throttles, MaxConcurrentHashes: o.maxHashes, HashWait: o.hashWait,
+		Queue: b.outbox, MailBackoff: o.mailRetry, MailMaxAttempts: o.mailMaxAttempts, MailLease: o.mailLease, MailTimeout: o.mailTimeout,
 	}
 	if len(proxies) > 0 {
 		cfg.ClientIP = proxies.ClientIP
@@ -167,7 +168,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	if cerr := h.Close(sctx); cerr != nil && err == nil {
-		err = fmt.Errorf("sending queued mail: %w", cerr)
+		err = fmt.Errorf("draining the outbox: %w", cerr)
 	}
 	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
