@@ -128,7 +128,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           guarded,
+		Handler:           withHealth(guarded, b.checks, log), // probes answered whatever the Host
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
