@@ -77,7 +77,11 @@ func TestRunnerRetriesWithBackoffThenBuries(t *testing.T) {
 	defer r.Close(context.Background())
 	tries := func() int { mu.Lock(); defer mu.Unlock(); return attempts }
 
-	waitFor(t, r, "the first attempt", func() bool { _, st := state(t, q, "a"); j, _ := state(t, q, "a"); return st == outbox.Pending && j.LastError != "" })
+	waitFor(t, r, "the first attempt", func() bool {
+		_, st := state(t, q, "a")
+		j, _ := state(t, q, "a")
+		return st == outbox.Pending && j.LastError != ""
+	})
 	j, _ := state(t, q, "a")
 	wait := j.RunAt.Sub(clock.Now())
 	if wait < 5*time.Second || wait > 10*time.Second {
