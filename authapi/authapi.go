@@ -143,6 +143,10 @@ type Config struct {
 	// OnDelivery, when set, is called after each delivery attempt of the
 	// queue, with the job's kind and outcome (for metrics).
 	OnDelivery func(kind string, o outbox.Outcome)
+	// OnRequest, when set, is called after each request with its route
+	// pattern ("POST /api/auth/sign-in", or "(unmatched)"), status and
+	// duration (for metrics).
+	OnRequest func(route string, status int, d time.Duration)
 }
 
 // Handler serves the JSON API under /api/auth, the dev outbox under
@@ -174,10 +178,11 @@ type Handler struct {
 	oauth      *oauth.Client
 	breached   BreachChecker
 
-	queue  outbox.Queue
-	runner *outbox.Runner
-	pages  *pageSet
-	root   http.Handler
+	queue     outbox.Queue
+	runner    *outbox.Runner
+	onRequest func(route string, status int, d time.Duration)
+	pages     *pageSet
+	root      http.Handler
 
 	client clientJS // GET /api/auth/client.js
 }
@@ -251,7 +256,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.client, err = loadClientJS(); err != nil {
 		return nil, fmt.Errorf("authapi: client.js: %w", err)
 	}
-	h.queue = cfg.Queue
+	h.queue, h.onRequest = cfg.Queue, cfg.OnRequest
 	if h.queue == nil {
 		h.queue = outbox.NewMemoryQueue()
 	}

@@ -44,6 +44,7 @@ type options struct {
 	mailRetry       time.Duration
 	mailLease       time.Duration
 	mailTimeout     time.Duration
+	metricsAddr     string
 	mailMaxAttempts int
 	// getenv reads the settings that have no flag (the OAuth providers).
 	getenv func(string) string
@@ -88,6 +89,7 @@ func (o *options) settings() []setting {
 		{name: "mail-max-attempts", usage: "tries before a mail (or webhook) is kept as a dead letter in latch_outbox and logged", num: &o.mailMaxAttempts, def: "10"},
 		{name: "mail-timeout", usage: "how long one attempt to send a mail (or call a webhook) may take", dur: &o.mailTimeout, def: "30s"},
 		{name: "mail-lease", usage: "how long a mail being sent stays hidden from the other workers and instances (longer than --mail-timeout); after it, the mail of a killed instance is sent again", dur: &o.mailLease, def: "1m"},
+		{name: "metrics-addr", usage: "serve Prometheus metrics at GET /metrics on this address (a bare :PORT listens on loopback); unset: off", str: &o.metricsAddr},
 		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
 	}
 }
@@ -190,6 +192,11 @@ func (o *options) validate() error {
 	}
 	if o.maxHashes < 0 || o.hashWait < 0 {
 		return fmt.Errorf("--max-concurrent-hashes and --hash-wait must not be negative")
+	}
+	if o.metricsAddr != "" {
+		if _, err := metricsAddr(o.metricsAddr); err != nil {
+			return err
+		}
 	}
 	if o.mailRetry <= 0 || o.mailMaxAttempts < 1 || o.mailTimeout <= 0 || o.mailLease <= o.mailTimeout {
 		return fmt.Errorf("--mail-retry and --mail-timeout must be positive, --mail-max-attempts at least 1 and --mail-lease longer than --mail-timeout")

@@ -15,6 +15,7 @@ import (
 	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/httpauth"
 	"github.com/latchauth/latch/mail"
+	"github.com/latchauth/latch/metrics"
 	"github.com/latchauth/latch/oauth"
 	"github.com/latchauth/latch/throttle"
 	"github.com/latchauth/latch/token"
@@ -102,6 +103,11 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 	if len(proxies) > 0 {
 		cfg.ClientIP = proxies.ClientIP
 	}
+	var m *metrics.Metrics
+	if o.metricsAddr != "" {
+		m = metrics.New(b.outbox)
+		cfg.OnRequest, cfg.OnDelivery = m.ObserveRequest, m.ObserveDelivery
+	}
 	if c, _ := o.breachChecker(); c != nil { // validated with the options
 		cfg.BreachedPasswords = c
 		log.Info("breached-password check", "url", o.pwnedURL)
@@ -146,6 +152,16 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		defer stop()
 		log.Info("debug listener", "url", u)
 		fmt.Fprintf(stdout, "Debug variables: %s\n", u)
+	}
+	if m != nil {
+		u, stop, err := startMetrics(o.metricsAddr, m, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+		log.Info("metrics listener", "url", u)
+		fmt.Fprintf(stdout, "Metrics: %s\n", u)
 	}
 	if o.purgeInterval > 0 {
 		go purgeLoop(ctx, b.auth, log, o.purgeInterval)
