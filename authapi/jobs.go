@@ -24,6 +24,7 @@ const (
 	jobPasswordReset = "password-reset-request"
 	jobMagicLink     = "magic-link-request"
 	jobVerification  = "verification-request"
+	jobEmailChange   = "email-change-request"
 )
 
 type mailRequestJob struct {
@@ -82,6 +83,7 @@ func (h *Handler) jobHandlers() map[string]outbox.Handler {
 		jobPasswordReset: h.passwordResetJob,
 		jobMagicLink:     h.magicLinkJob,
 		jobVerification:  h.verificationJob,
+		jobEmailChange:   h.emailChangeJob,
 	}
 }
 
@@ -163,4 +165,35 @@ func (h *Handler) verificationJob(ctx context.Context, j outbox.Job) error {
 		return err
 	}
 	return h.queueMail(ctx, j.ID, h.mails.VerificationCode(req.Email, code.String(), "/api/auth/email-verification/"+link.String(), code.ExpiresAt.Sub(h.auth.Now())))
+}
+
+// queueNotice queues a notice whose failure to queue must not undo the
+// change it tells of: the error is logged.
+func (h *Handler) queueNotice(ctx context.Context, m mail.Message) {
+	if err := h.queueMail(ctx, "", m); err != nil {
+		h.log.ErrorContext(ctx, "notice mail not queued", "err", err)
+	}
+}
+
+// emailChangeJob mails the new address a confirmation link, or, when the
+// address has an account already, a notice saying so (the request's
+// answer is the same either way).
+func (h *Handler) emailChangeJob(ctx context.Context, j outbox.Job) error {
+	var req mailRequestJob
+	if err := decodeJob(j, &req); err != nil {
+		return err
+	}
+	if _, taken, err := h.userByEmail(ctx, req.Email); err != nil {
+		return err
+	} else if taken {
+		return h.queueMail(ctx, j.ID, h.mails.EmailInUse(req.Email))
+	}
+	if err := h.emailChg.InvalidateAllUserTokens(ctx, req.UserID); err != nil {
+		return err
+	}
+	tok, err := h.emailChg.IssueWithData(ctx, req.UserID, []byte(req.Email))
+	if err != nil {
+		return err
+	}
+	return h.queueMail(ctx, j.ID, h.mails.EmailChange(req.Email, "/email-change/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
 }
