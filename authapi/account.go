@@ -189,7 +189,11 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, req sign
 		return latch.Session{}, err
 	}
 	h.record(r, u.ID, evSignUp, "password")
-	h.queueVerification(r.Context(), u)
+	if err := h.queueVerification(r.Context(), u); err != nil {
+		// The account and its session exist; the user can ask for a new
+		// code, so the sign-up still succeeds.
+		h.log.ErrorContext(r.Context(), "verification mail not queued", "user", u.ID, "err", err)
+	}
 	return s, nil
 }
 

@@ -45,9 +45,7 @@ func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, pw strin
 		h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
 	}
 	if to != "" {
-		h.jobs.add(r.Context(), "account-deleted mail", func(ctx context.Context) error {
-			return h.mailer.Send(ctx, h.mails.AccountDeleted(to))
-		})
+		h.queueNotice(r.Context(), h.mails.AccountDeleted(to))
 	}
 	return nil
 }

@@ -124,9 +124,7 @@ func (h *Handler) unlinkAccount(r *http.Request, provider, pw string) error {
 		return err
 	}
 	if to := s.User.Attributes.String(attrEmail); to != "" {
-		h.jobs.add(r.Context(), "sign-in-method-removed mail", func(ctx context.Context) error {
-			return h.mailer.Send(ctx, h.mails.SignInMethodRemoved(to, provider))
-		})
+		h.queueNotice(r.Context(), h.mails.SignInMethodRemoved(to, provider))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package authapi
 
 import (
 	"context"
+	"github.com/latchauth/latch/outbox"
 	"net/http"
 	"time"
 
@@ -42,19 +43,29 @@ func (h *Handler) recordAs(ctx context.Context, userID, typ, detail, ip, ua stri
 
 // recordFailedSignIn records a failed password sign-in for the address's
 // user, if there is one, off the request path: the lookup and the write
-// must not make an existing address answer slower than an unknown one.
+// happen in an outbox job, queued alike for known and unknown addresses, so
+// an existing address answers no slower than an unknown one.
 func (h *Handler) recordFailedSignIn(r *http.Request, email string) {
 	if !h.auth.HasActivity() {
 		return
 	}
-	ip, ua := h.clientIP(r), r.UserAgent()
-	h.jobs.add(r.Context(), "activity", func(ctx context.Context) error {
-		u, ok, err := h.userByEmail(ctx, email)
-		if ok {
-			h.recordAs(ctx, u.ID, evSignInFailed, "password", ip, ua)
-		}
+	job := mailRequestJob{Email: email, IP: h.clientIP(r), UserAgent: r.UserAgent()}
+	if err := h.enqueue(r.Context(), outbox.NewID(), jobSignInFailed, job); err != nil {
+		h.log.WarnContext(r.Context(), "security activity not queued", "type", evSignInFailed, "err", err)
+	}
+}
+
+// failedSignInJob is recordFailedSignIn's worker.
+func (h *Handler) failedSignInJob(ctx context.Context, j outbox.Job) error {
+	var req mailRequestJob
+	if err := decodeJob(j, &req); err != nil {
 		return err
-	})
+	}
+	u, ok, err := h.userByEmail(ctx, req.Email)
+	if ok {
+		h.recordAs(ctx, u.ID, evSignInFailed, "password", req.IP, req.UserAgent)
+	}
+	return err
 }
 
 type activityEventJSON struct {

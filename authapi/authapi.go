@@ -17,6 +17,7 @@ import (
 	"github.com/latchauth/latch/internal/reqid"
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/oauth"
+	"github.com/latchauth/latch/outbox"
 	"github.com/latchauth/latch/throttle"
 	"github.com/latchauth/latch/token"
 )
@@ -120,12 +121,32 @@ type Config struct {
 	// provider on /sign-in. Its BaseURL should be this handler's.
 	OAuth *oauth.Client
 
-	// MailQueue is how many mails may wait to be sent (default 256), by
-	// MailWorkers goroutines (default 4), each with MailTimeout (default
-	// 30 s). A mail that finds the queue full is dropped and logged.
-	MailQueue   int
-	MailWorkers int
-	MailTimeout time.Duration
+	// Queue keeps every mail (and every reset or magic-link request)
+	// before the request answers, until a worker has delivered it:
+	// nothing is dropped for being full, and with a durable queue (the SQL
+	// stores' Outbox method) nothing is lost when the process dies.
+	// Default: an outbox.MemoryQueue, which is not durable.
+	Queue outbox.Queue
+	// MailWorkers goroutines (default 4) deliver the queue, each attempt
+	// bounded by MailTimeout (default 30 s). A failed attempt is retried
+	// after MailBackoff (default 10 s), doubling up to an hour, with
+	// jitter; after MailMaxAttempts tries (default 10) the mail is kept as
+	// a dead letter and logged.
+	MailWorkers     int
+	MailTimeout     time.Duration
+	MailBackoff     time.Duration
+	MailMaxAttempts int
+	// MailLease is how long a job claimed by a worker stays hidden from
+	// the others; after it, the job of a worker that died is run again.
+	// Default MailTimeout + 30 s.
+	MailLease time.Duration
+	// OnDelivery, when set, is called after each delivery attempt of the
+	// queue, with the job's kind and outcome (for metrics).
+	OnDelivery func(kind string, o outbox.Outcome)
+	// OnRequest, when set, is called after each request with its route
+	// pattern ("POST /api/auth/sign-in", or "(unmatched)"), status and
+	// duration (for metrics).
+	OnRequest func(route string, status int, d time.Duration)
 }
 
 // Handler serves the JSON API under /api/auth, the dev outbox under
@@ -157,9 +178,11 @@ type Handler struct {
 	oauth      *oauth.Client
 	breached   BreachChecker
 
-	jobs  *jobQueue
-	pages *pageSet
-	root  http.Handler
+	queue     outbox.Queue
+	runner    *outbox.Runner
+	onRequest func(route string, status int, d time.Duration)
+	pages     *pageSet
+	root      http.Handler
 
 	client clientJS // GET /api/auth/client.js
 }
@@ -224,8 +247,8 @@ func New(cfg Config) (*Handler, error) {
 		slots: make(chan struct{}, orDefault(cfg.MaxConcurrentHashes, 2*runtime.GOMAXPROCS(0))),
 		wait:  orDefault(cfg.HashWait, 10*time.Second),
 	}
-	if cfg.MailQueue < 0 || cfg.MailWorkers < 0 || cfg.MailTimeout < 0 {
-		return nil, errors.New("authapi: Config.MailQueue, MailWorkers and MailTimeout must not be negative")
+	if cfg.MailWorkers < 0 || cfg.MailTimeout < 0 || cfg.MailBackoff < 0 || cfg.MailMaxAttempts < 0 || cfg.MailLease < 0 {
+		return nil, errors.New("authapi: Config.MailWorkers, MailTimeout, MailBackoff, MailMaxAttempts and MailLease must not be negative")
 	}
 	if h.pages, err = newPageSet(); err != nil {
 		return nil, fmt.Errorf("authapi: %w", err)
@@ -233,8 +256,19 @@ func New(cfg Config) (*Handler, error) {
 	if h.client, err = loadClientJS(); err != nil {
 		return nil, fmt.Errorf("authapi: client.js: %w", err)
 	}
-	h.jobs = newJobQueue(h.log, orDefault(cfg.MailQueue, 256), orDefault(cfg.MailWorkers, 4), orDefault(cfg.MailTimeout, 30*time.Second))
+	h.queue, h.onRequest = cfg.Queue, cfg.OnRequest
+	if h.queue == nil {
+		h.queue = outbox.NewMemoryQueue()
+	}
 	h.root = h.routes()
+	h.runner = &outbox.Runner{
+		Queue: h.queue, Handlers: h.jobHandlers(), Workers: cfg.MailWorkers,
+		MaxAttempts: cfg.MailMaxAttempts, Backoff: cfg.MailBackoff, Timeout: cfg.MailTimeout, Lease: cfg.MailLease,
+		Now: h.auth.Now, Logger: h.log, Observe: cfg.OnDelivery,
+	}
+	if err := h.runner.Start(); err != nil {
+		return nil, fmt.Errorf("authapi: %w", err)
+	}
 	return h, nil
 }
 
@@ -298,9 +332,10 @@ func (h *Handler) defaultTokens() error {
 // ServeHTTP serves the API and the pages.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
 
-// Close stops taking mail and waits until the queued mail is sent or ctx
-// ends. Call it after http.Server.Shutdown.
-func (h *Handler) Close(ctx context.Context) error { return h.jobs.close(ctx) }
+// Close stops the outbox workers gracefully: they deliver what is due,
+// then stop; Close waits for them or for ctx. What is left stays in a
+// durable Queue for the next start. Call it after http.Server.Shutdown.
+func (h *Handler) Close(ctx context.Context) error { return h.runner.Close(ctx) }
 
 // Sessions returns the session manager the handler uses, for wrapping the
 // application's own handlers with the same cookies.

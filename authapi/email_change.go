@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/outbox"
 )
 
 // ErrEmailUnchanged answers a request to change the email to the address
@@ -58,22 +59,7 @@ func (h *Handler) requestEmailChange(r *http.Request, rawEmail, pw string) error
 	}
 	h.fail(r.Context(), h.mailLimit, "user:"+s.UserID)
 	uid := s.UserID
-	h.jobs.add(r.Context(), "email-change mail", func(ctx context.Context) error {
-		if _, taken, err := h.userByEmail(ctx, email); err != nil {
-			return err
-		} else if taken {
-			return h.mailer.Send(ctx, h.mails.EmailInUse(email))
-		}
-		if err := h.emailChg.InvalidateAllUserTokens(ctx, uid); err != nil {
-			return err
-		}
-		tok, err := h.emailChg.IssueWithData(ctx, uid, []byte(email))
-		if err != nil {
-			return err
-		}
-		return h.mailer.Send(ctx, h.mails.EmailChange(email, "/email-change/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
-	})
-	return nil
+	return h.enqueue(r.Context(), outbox.NewID(), jobEmailChange, mailRequestJob{Email: email, UserID: uid})
 }
 
 type tokenRequest struct {
@@ -148,9 +134,7 @@ func (h *Handler) confirmEmailChange(r *http.Request, value string) (latch.User,
 	}
 	if oldEmail != "" {
 		newEmail := u.Attributes.String(attrEmail)
-		h.jobs.add(r.Context(), "email-changed mail", func(ctx context.Context) error {
-			return h.mailer.Send(ctx, h.mails.EmailChanged(oldEmail, newEmail))
-		})
+		h.queueNotice(r.Context(), h.mails.EmailChanged(oldEmail, newEmail))
 	}
 	return u, nil
 }

@@ -2,91 +2,204 @@ package authapi
 
 import (
 	"context"
-	"log/slog"
-	"runtime/debug"
-	"sync"
-	"time"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/mail"
+	"github.com/latchauth/latch/outbox"
+	"github.com/latchauth/latch/token"
 )
 
-// jobQueue runs work off the request path (sending mail, and for requests
-// that must not reveal whether an email exists, the lookup too) on a few
-// goroutines. Each job gets a context detached from its request with its
-// own timeout.
-type jobQueue struct {
-	log     *slog.Logger
-	timeout time.Duration
+// The kinds of outbox jobs the handler queues. A request whose answer
+// must not tell whether an address has an account (reset, magic link)
+// queues the request itself; its worker does the lookup and the token and
+// queues the mail, so the request's work and timing are the same either
+// way. Every mail is its own job, so that a retry after an SMTP failure
+// sends the same mail (same token, same Message-ID) instead of a new one.
+const (
+	jobMail          = "mail"
+	jobPasswordReset = "password-reset-request"
+	jobMagicLink     = "magic-link-request"
+	jobVerification  = "verification-request"
+	jobEmailChange   = "email-change-request"
+	jobSignInFailed  = "sign-in-failed" // security activity, see recordFailedSignIn
+)
 
-	mu     sync.RWMutex
-	closed bool
-	jobs   chan job
-	wg     sync.WaitGroup
+type mailRequestJob struct {
+	Email  string `json:"email"`
+	Query  string `json:"query,omitempty"`  // magic link: ?callbackURL=…
+	UserID string `json:"userId,omitempty"` // verification
+	// The requester, for the user's security activity.
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"userAgent,omitempty"`
 }
 
-type job struct {
-	name string
-	ctx  context.Context // detached from the request: values kept, no cancel
-	fn   func(context.Context) error
+// enqueue writes a job to the durable queue and wakes the workers. The
+// request answers only after this returned nil.
+func (h *Handler) enqueue(ctx context.Context, id, kind string, payload any) error {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("authapi: queueing %s: %w", kind, err)
+	}
+	err = h.queue.Enqueue(ctx, outbox.Job{ID: id, Kind: kind, Payload: body, RunAt: h.auth.Now()})
+	if errors.Is(err, outbox.ErrDuplicate) {
+		return nil // a retried job queued this already
+	}
+	if err != nil {
+		return fmt.Errorf("authapi: queueing %s: %w: %w", kind, latch.ErrStoreUnavailable, err)
+	}
+	h.runner.Notify()
+	return nil
 }
 
-func newJobQueue(log *slog.Logger, size, workers int, timeout time.Duration) *jobQueue {
-	q := &jobQueue{log: log, timeout: timeout, jobs: make(chan job, size)}
-	q.wg.Add(workers)
-	for range workers {
-		go q.work()
+// queueMail queues m as the mail of the job parent (a request job, or ""
+// for a new one): the mail's job id and Message-ID derive from it, so a
+// parent that runs again queues nothing twice.
+func (h *Handler) queueMail(ctx context.Context, parent string, m mail.Message) error {
+	id := outbox.NewID()
+	if parent != "" {
+		id = parent + ".mail"
 	}
-	return q
+	m.MessageID = strings.ToLower(id) + "@" + h.messageIDHost()
+	return h.enqueue(ctx, id, jobMail, m)
 }
 
-// add queues fn; it never blocks. A job that finds the queue full or
-// closed is dropped and logged.
-func (q *jobQueue) add(ctx context.Context, name string, fn func(context.Context) error) {
-	q.mu.RLock()
-	defer q.mu.RUnlock()
-	if q.closed {
-		q.log.WarnContext(ctx, "job dropped: shutting down", "job", name)
-		return
+// messageIDHost is the right side of Message-IDs: the host of BaseURL.
+func (h *Handler) messageIDHost() string {
+	host := strings.TrimPrefix(strings.TrimPrefix(h.baseURL, "https://"), "http://")
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
 	}
-	select {
-	case q.jobs <- job{name: name, ctx: context.WithoutCancel(ctx), fn: fn}:
-	default:
-		q.log.WarnContext(ctx, "job dropped: queue full", "job", name)
+	host = strings.Trim(host, "[]")
+	if host == "" {
+		return "latch"
 	}
+	return host
 }
 
-func (q *jobQueue) work() {
-	defer q.wg.Done()
-	for j := range q.jobs {
-		q.run(j)
-	}
-}
-
-func (q *jobQueue) run(j job) {
-	ctx, cancel := context.WithTimeout(j.ctx, q.timeout)
-	defer cancel()
-	defer func() {
-		if v := recover(); v != nil {
-			q.log.ErrorContext(ctx, "job panicked", "job", j.name, "panic", v, "stack", string(debug.Stack()))
-		}
-	}()
-	if err := j.fn(ctx); err != nil {
-		q.log.WarnContext(ctx, "job failed", "job", j.name, "err", err)
+// jobHandlers are the workers' handlers of the kinds above.
+func (h *Handler) jobHandlers() map[string]outbox.Handler {
+	return map[string]outbox.Handler{
+		jobMail:          h.sendMailJob,
+		jobPasswordReset: h.passwordResetJob,
+		jobMagicLink:     h.magicLinkJob,
+		jobVerification:  h.verificationJob,
+		jobEmailChange:   h.emailChangeJob,
+		jobSignInFailed:  h.failedSignInJob,
 	}
 }
 
-// close stops taking jobs and waits for the queued ones, or for ctx.
-func (q *jobQueue) close(ctx context.Context) error {
-	q.mu.Lock()
-	if !q.closed {
-		q.closed = true
-		close(q.jobs)
+func decodeJob(j outbox.Job, v any) error {
+	if err := json.Unmarshal(j.Payload, v); err != nil {
+		return outbox.Permanent(fmt.Errorf("payload: %w", err))
 	}
-	q.mu.Unlock()
-	done := make(chan struct{})
-	go func() { q.wg.Wait(); close(done) }()
-	select {
-	case <-done:
+	return nil
+}
+
+func (h *Handler) sendMailJob(ctx context.Context, j outbox.Job) error {
+	var m mail.Message
+	if err := decodeJob(j, &m); err != nil {
+		return err
+	}
+	err := h.mailer.Send(ctx, m)
+	if errors.Is(err, mail.ErrInvalidMessage) {
+		return outbox.Permanent(err)
+	}
+	return err
+}
+
+func (h *Handler) passwordResetJob(ctx context.Context, j outbox.Job) error {
+	var req mailRequestJob
+	if err := decodeJob(j, &req); err != nil {
+		return err
+	}
+	u, ok, err := h.userByEmail(ctx, req.Email)
+	if !ok {
+		return err
+	}
+	tok, err := h.resets.Issue(ctx, u.ID)
+	if errors.Is(err, token.ErrTooManyRequests) {
+		h.log.InfoContext(ctx, "password reset not sent: too many requests for the user", "user", u.ID)
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	if err != nil {
+		return err
+	}
+	h.recordAs(ctx, u.ID, evTokenIssued, h.resets.Name(), req.IP, req.UserAgent)
+	return h.queueMail(ctx, j.ID, h.mails.PasswordReset(req.Email, "/password-reset/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
+}
+
+func (h *Handler) magicLinkJob(ctx context.Context, j outbox.Job) error {
+	var req mailRequestJob
+	if err := decodeJob(j, &req); err != nil {
+		return err
+	}
+	u, ok, err := h.userByEmail(ctx, req.Email)
+	if !ok {
+		return err
+	}
+	// Per user too, as reset links are, so that requests from many
+	// addresses cannot flood one mailbox.
+	if wait, err := h.mailLimit.Attempt(ctx, "magic-link:user:"+u.ID); err != nil || wait > 0 {
+		h.log.InfoContext(ctx, "magic link not sent: too many requests for the user", "user", u.ID, "err", err)
+		return nil
+	}
+	tok, err := h.magic.Issue(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	return h.queueMail(ctx, j.ID, h.mails.MagicLink(req.Email, "/api/auth/magic-link/"+tok.String()+req.Query, tok.ExpiresAt.Sub(h.auth.Now())))
+}
+
+func (h *Handler) verificationJob(ctx context.Context, j outbox.Job) error {
+	var req mailRequestJob
+	if err := decodeJob(j, &req); err != nil {
+		return err
+	}
+	code, err := h.codes.Issue(ctx, req.UserID)
+	if errors.Is(err, latch.ErrInvalidUserID) {
+		return nil // the user was deleted since
+	}
+	if err != nil {
+		return err
+	}
+	link, err := h.links.Issue(ctx, req.UserID)
+	if err != nil {
+		return err
+	}
+	return h.queueMail(ctx, j.ID, h.mails.VerificationCode(req.Email, code.String(), "/api/auth/email-verification/"+link.String(), code.ExpiresAt.Sub(h.auth.Now())))
+}
+
+// queueNotice queues a notice whose failure to queue must not undo the
+// change it tells of: the error is logged.
+func (h *Handler) queueNotice(ctx context.Context, m mail.Message) {
+	if err := h.queueMail(ctx, "", m); err != nil {
+		h.log.ErrorContext(ctx, "notice mail not queued", "err", err)
+	}
+}
+
+// emailChangeJob mails the new address a confirmation link, or, when the
+// address has an account already, a notice saying so (the request's
+// answer is the same either way).
+func (h *Handler) emailChangeJob(ctx context.Context, j outbox.Job) error {
+	var req mailRequestJob
+	if err := decodeJob(j, &req); err != nil {
+		return err
+	}
+	if _, taken, err := h.userByEmail(ctx, req.Email); err != nil {
+		return err
+	} else if taken {
+		return h.queueMail(ctx, j.ID, h.mails.EmailInUse(req.Email))
+	}
+	if err := h.emailChg.InvalidateAllUserTokens(ctx, req.UserID); err != nil {
+		return err
+	}
+	tok, err := h.emailChg.IssueWithData(ctx, req.UserID, []byte(req.Email))
+	if err != nil {
+		return err
+	}
+	return h.queueMail(ctx, j.ID, h.mails.EmailChange(req.Email, "/email-change/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/httpauth"
+	"github.com/latchauth/latch/outbox"
 )
 
 type magicLinkRequest struct {
@@ -39,24 +40,7 @@ func (h *Handler) requestMagicLink(r *http.Request, rawEmail, callback string) e
 	if cb := localPath(callback, ""); cb != "" {
 		query = "?callbackURL=" + url.QueryEscape(cb)
 	}
-	h.jobs.add(r.Context(), "magic-link mail", func(ctx context.Context) error {
-		u, ok, err := h.userByEmail(ctx, email)
-		if !ok {
-			return err
-		}
-		// Per user too, as reset links are, so that requests from many
-		// addresses cannot flood one mailbox.
-		if wait, err := h.mailLimit.Attempt(ctx, "magic-link:user:"+u.ID); err != nil || wait > 0 {
-			h.log.InfoContext(ctx, "magic link not sent: too many requests for the user", "user", u.ID, "err", err)
-			return nil
-		}
-		tok, err := h.magic.Issue(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		return h.mailer.Send(ctx, h.mails.MagicLink(email, "/api/auth/magic-link/"+tok.String()+query, tok.ExpiresAt.Sub(h.auth.Now())))
-	})
-	return nil
+	return h.enqueue(r.Context(), outbox.NewID(), jobMagicLink, mailRequestJob{Email: email, Query: query})
 }
 
 // useMagicLink consumes the link's token, starts a session and redirects.

@@ -4,24 +4,15 @@ import (
 	"context"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/outbox"
 )
 
-// queueVerification queues, for the user, a mail with a new verification
-// code and a link that verifies in one click.
-func (h *Handler) queueVerification(ctx context.Context, u latch.User) {
+// queueVerification queues durably, for the user, a mail with a new
+// verification code and a link that verifies in one click.
+func (h *Handler) queueVerification(ctx context.Context, u latch.User) error {
 	email := u.Attributes.String(attrEmail)
 	if email == "" {
-		return
+		return nil
 	}
-	h.jobs.add(ctx, "verification mail", func(ctx context.Context) error {
-		code, err := h.codes.Issue(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		link, err := h.links.Issue(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		return h.mailer.Send(ctx, h.mails.VerificationCode(email, code.String(), "/api/auth/email-verification/"+link.String(), code.ExpiresAt.Sub(h.auth.Now())))
-	})
+	return h.enqueue(ctx, outbox.NewID(), jobVerification, mailRequestJob{Email: email, UserID: u.ID})
 }

@@ -129,9 +129,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 	}
 	h.sessions.SetSessionCookie(w, s)
 	if to := s.User.Attributes.String(attrEmail); to != "" {
-		h.jobs.add(r.Context(), "password-changed mail", func(ctx context.Context) error {
-			return h.mailer.Send(ctx, h.mails.PasswordChanged(to))
-		})
+		h.queueNotice(r.Context(), h.mails.PasswordChanged(to))
 	}
 	return s, nil
 }

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/token"
+	"github.com/latchauth/latch/outbox"
 )
 
 type emailRequest struct {
@@ -38,24 +38,7 @@ func (h *Handler) requestPasswordReset(r *http.Request, rawEmail string) error {
 	if err != nil {
 		return err
 	}
-	ip, ua := h.clientIP(r), r.UserAgent()
-	h.jobs.add(r.Context(), "password-reset mail", func(ctx context.Context) error {
-		u, ok, err := h.userByEmail(ctx, email)
-		if !ok {
-			return err
-		}
-		tok, err := h.resets.Issue(ctx, u.ID)
-		if errors.Is(err, token.ErrTooManyRequests) {
-			h.log.InfoContext(ctx, "password reset not sent: too many requests for the user", "user", u.ID)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		h.recordAs(ctx, u.ID, evTokenIssued, h.resets.Name(), ip, ua)
-		return h.mailer.Send(ctx, h.mails.PasswordReset(email, "/password-reset/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
-	})
-	return nil
+	return h.enqueue(r.Context(), outbox.NewID(), jobPasswordReset, mailRequestJob{Email: email, IP: h.clientIP(r), UserAgent: r.UserAgent()})
 }
 
 // mailRequest validates the address of a reset or magic-link request and

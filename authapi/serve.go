@@ -173,8 +173,12 @@ func (h *Handler) outer(next http.Handler) http.Handler {
 					httpauth.WriteError(w, ErrInternal.Status, ErrInternal.Code, ErrInternal.Message)
 				}
 			}
+			d := time.Since(start)
 			h.log.InfoContext(r.Context(), "request", "route", orDefault(ri.route, r.Method+" (unmatched)"),
-				"status", w.status, "duration", time.Since(start).Round(time.Microsecond))
+				"status", w.status, "duration", d.Round(time.Microsecond))
+			if h.onRequest != nil {
+				h.onRequest(orDefault(ri.route, "(unmatched)"), orDefault(w.status, http.StatusOK), d)
+			}
 		}()
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")

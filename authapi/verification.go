@@ -37,8 +37,7 @@ func (h *Handler) resendVerification(r *http.Request) error {
 	if err := h.countMailRequest(r, "user:"+s.UserID); err != nil {
 		return err
 	}
-	h.queueVerification(r.Context(), s.User)
-	return nil
+	return h.queueVerification(r.Context(), s.User)
 }
 
 type codeRequest struct {

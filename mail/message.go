@@ -15,6 +15,11 @@ type Message struct {
 	Subject string `json:"subject"` // a single line; the Outbox logs it, so no secrets
 	Text    string `json:"text"`
 	HTML    string `json:"html"`
+	// MessageID, when set, is the Message-ID header without its angle
+	// brackets ("2f9a…@latch"): a mail sent again after a failed attempt
+	// keeps it, so that the receiving side can drop the repeat. When
+	// empty, SMTP makes a new one for each Send.
+	MessageID string `json:"messageId,omitempty"`
 }
 
 // Mailer sends mail. Send returns when the mail was handed over (or kept,
@@ -39,6 +44,9 @@ func (m Message) Validate() error {
 	}
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		return invalid("subject contains a line break")
+	}
+	if m.MessageID != "" && (strings.ContainsAny(m.MessageID, "\r\n <>\t") || strings.Count(m.MessageID, "@") != 1) {
+		return invalid("Message-ID is not of the form left@right")
 	}
 	if m.Text == "" && m.HTML == "" {
 		return invalid("no body")

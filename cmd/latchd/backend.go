@@ -12,6 +12,7 @@ import (
 	mysqldriver "github.com/go-sql-driver/mysql"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/outbox"
 	"github.com/latchauth/latch/store/mysql"
 	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/redis"
@@ -25,8 +26,12 @@ type backend struct {
 	isSQLite bool
 	lucia2   bool         // --schema lucia2: Lucia's tables, see lucia2.go
 	redis    *redis.Store // nil without --redis-url
-	closers  []io.Closer
-	notes    []string // settings turned off for this database, logged at start
+	// outbox is the queue of mail and webhooks: latch_outbox in the SQL
+	// database (also with Redis), in memory on a Lucia v2 database.
+	outbox  outbox.Queue
+	checks  []healthCheck // what GET /readyz asks
+	closers []io.Closer
+	notes   []string // settings turned off for this database, logged at start
 }
 
 func (b *backend) Close() error {
@@ -61,6 +66,7 @@ func openBackend(ctx context.Context, o *options, log *slog.Logger) (*backend, e
 		}
 		b.closers = append(b.closers, rds)
 		b.redis = rds
+		b.addCheck("redis", func(ctx context.Context) error { return rds.Client().Ping(ctx).Err() })
 		// Users and keys stay in the database (Config.Store fills them).
 		// On a Lucia v2 database, sessions stay in Lucia's table too, where
 		// the Lucia application sharing it reads them.
@@ -69,6 +75,12 @@ func openBackend(ctx context.Context, o *options, log *slog.Logger) (*backend, e
 			cfg.Sessions = rds
 		}
 	}
+	if b.outbox == nil {
+		b.outbox = outbox.NewMemoryQueue()
+		b.notes = append(b.notes, "mail is queued in memory on a Lucia v2 database: a mail not yet sent is lost if latchd stops")
+	}
+	q := b.outbox
+	b.addCheck("outbox", func(ctx context.Context) error { _, err := q.Stats(ctx); return err })
 	for _, n := range b.notes {
 		log.Warn(n)
 	}
@@ -95,14 +107,16 @@ func (b *backend) openLatch(ctx context.Context, u string, cfg *latch.Config) er
 			return err
 		}
 		b.closers = append(b.closers, s)
-		b.migrate, b.isSQLite, cfg.Store = s.Migrate, true, s
+		b.migrate, b.isSQLite, cfg.Store, b.outbox = s.Migrate, true, s, s.Outbox()
+		b.addCheck("database", s.DB().PingContext)
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		s, err := postgres.Open(ctx, u)
 		if err != nil {
 			return fmt.Errorf("--database-url %s: %w", redactURL(u), err)
 		}
 		b.closers = append(b.closers, closerFunc(func() error { s.Close(); return nil }))
-		b.migrate, cfg.Store = s.Migrate, s
+		b.migrate, cfg.Store, b.outbox = s.Migrate, s, s.Outbox()
+		b.addCheck("database", s.Pool().Ping)
 	case strings.HasPrefix(u, "mysql://"):
 		dsn, err := mysqlDSN(u)
 		if err != nil {
@@ -113,7 +127,8 @@ func (b *backend) openLatch(ctx context.Context, u string, cfg *latch.Config) er
 			return fmt.Errorf("--database-url %s: %w", redactURL(u), err)
 		}
 		b.closers = append(b.closers, s)
-		b.migrate, cfg.Store = s.Migrate, s
+		b.migrate, cfg.Store, b.outbox = s.Migrate, s, s.Outbox()
+		b.addCheck("database", s.DB().PingContext)
 	default:
 		return fmt.Errorf("--database-url %q: want sqlite:PATH, postgres://… or mysql://…", redactURL(u))
 	}

@@ -41,6 +41,11 @@ type options struct {
 	pwnedURL        string
 	sessionMaxLife  time.Duration
 	debugAddr       string
+	mailRetry       time.Duration
+	mailLease       time.Duration
+	mailTimeout     time.Duration
+	metricsAddr     string
+	mailMaxAttempts int
 	// getenv reads the settings that have no flag (the OAuth providers).
 	getenv func(string) string
 }
@@ -80,6 +85,11 @@ func (o *options) settings() []setting {
 		{name: "pwned-url", usage: "refuse new passwords found in data breaches, asking this Pwned Passwords range API (only 5 hex characters of the SHA-1 leave); auto: " + pwned.DefaultURL + " in prod, off in dev; off: no check", str: &o.pwnedURL, def: "auto"},
 		{name: "session-max-lifetime", usage: "absolute session timeout: a session ends this long after sign-in however much it is used (0: never; with --schema lucia2 only if user_session has a latch_created_at column)", dur: &o.sessionMaxLife, def: "720h"},
 		{name: "purge-interval", usage: "how often expired sessions and tokens are deleted (0: never)", dur: &o.purgeInterval, def: "1h"},
+		{name: "mail-retry", usage: "wait before the first retry of a mail (or webhook) that failed; it doubles with each try, up to an hour, with jitter", dur: &o.mailRetry, def: "10s"},
+		{name: "mail-max-attempts", usage: "tries before a mail (or webhook) is kept as a dead letter in latch_outbox and logged", num: &o.mailMaxAttempts, def: "10"},
+		{name: "mail-timeout", usage: "how long one attempt to send a mail (or call a webhook) may take", dur: &o.mailTimeout, def: "30s"},
+		{name: "mail-lease", usage: "how long a mail being sent stays hidden from the other workers and instances (longer than --mail-timeout); after it, the mail of a killed instance is sent again", dur: &o.mailLease, def: "1m"},
+		{name: "metrics-addr", usage: "serve Prometheus metrics at GET /metrics on this address (a bare :PORT listens on loopback); unset: off", str: &o.metricsAddr},
 		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
 	}
 }
@@ -122,6 +132,12 @@ func newFlagSet(name string, o *options, getenv func(string) string, out io.Writ
 				return nil, fmt.Errorf("%s=%q: want true or false", envName(s.name), def)
 			}
 			fs.BoolVar(s.boolean, s.name, b, usage)
+		case s.num != nil:
+			n, err := strconv.Atoi(def)
+			if err != nil {
+				return nil, fmt.Errorf("%s=%q: want a whole number", envName(s.name), def)
+			}
+			fs.IntVar(s.num, s.name, n, usage)
 		}
 	}
 	return fs, nil
@@ -176,6 +192,14 @@ func (o *options) validate() error {
 	}
 	if o.maxHashes < 0 || o.hashWait < 0 {
 		return fmt.Errorf("--max-concurrent-hashes and --hash-wait must not be negative")
+	}
+	if o.metricsAddr != "" {
+		if _, err := metricsAddr(o.metricsAddr); err != nil {
+			return err
+		}
+	}
+	if o.mailRetry <= 0 || o.mailMaxAttempts < 1 || o.mailTimeout <= 0 || o.mailLease <= o.mailTimeout {
+		return fmt.Errorf("--mail-retry and --mail-timeout must be positive, --mail-max-attempts at least 1 and --mail-lease longer than --mail-timeout")
 	}
 	if o.shutdownTimeout < 0 || o.purgeInterval < 0 || o.sessionMaxLife < 0 {
 		return fmt.Errorf("--shutdown-timeout, --purge-interval and --session-max-lifetime must not be negative")

@@ -56,6 +56,7 @@ func (b *backend) openLucia2(ctx context.Context, u string, cfg *latch.Config) e
 		return err
 	}
 	b.migrate, cfg.Store = s.Migrate, ls
+	b.addCheck("database", s.DB().PingContext)
 	// A NOT NULL column without a default that latchd never writes fails
 	// every sign-up (500): say so at start. Sign-in still works, so a
 	// deployment whose users sign up elsewhere may run as it is.

@@ -15,6 +15,7 @@ import (
 	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/httpauth"
 	"github.com/latchauth/latch/mail"
+	"github.com/latchauth/latch/metrics"
 	"github.com/latchauth/latch/oauth"
 	"github.com/latchauth/latch/throttle"
 	"github.com/latchauth/latch/token"
@@ -97,9 +98,15 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		Auth: b.auth, Sessions: sessions, BaseURL: base, Dev: dev, Logger: log,
 		Mailer: mailer, Outbox: outbox, MailTemplates: mail.Templates{AppName: o.appName},
 		ThrottleStore: throttles, MaxConcurrentHashes: o.maxHashes, HashWait: o.hashWait,
+		Queue: b.outbox, MailBackoff: o.mailRetry, MailMaxAttempts: o.mailMaxAttempts, MailLease: o.mailLease, MailTimeout: o.mailTimeout,
 	}
 	if len(proxies) > 0 {
 		cfg.ClientIP = proxies.ClientIP
+	}
+	var m *metrics.Metrics
+	if o.metricsAddr != "" {
+		m = metrics.New(b.outbox)
+		cfg.OnRequest, cfg.OnDelivery = m.ObserveRequest, m.ObserveDelivery
 	}
 	if c, _ := o.breachChecker(); c != nil { // validated with the options
 		cfg.BreachedPasswords = c
@@ -127,7 +134,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           guarded,
+		Handler:           withHealth(guarded, b.checks, log), // probes answered whatever the Host
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -145,6 +152,16 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		defer stop()
 		log.Info("debug listener", "url", u)
 		fmt.Fprintf(stdout, "Debug variables: %s\n", u)
+	}
+	if m != nil {
+		u, stop, err := startMetrics(o.metricsAddr, m, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+		log.Info("metrics listener", "url", u)
+		fmt.Fprintf(stdout, "Metrics: %s\n", u)
 	}
 	if o.purgeInterval > 0 {
 		go purgeLoop(ctx, b.auth, log, o.purgeInterval)
@@ -167,7 +184,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	if cerr := h.Close(sctx); cerr != nil && err == nil {
-		err = fmt.Errorf("sending queued mail: %w", cerr)
+		err = fmt.Errorf("draining the outbox: %w", cerr)
 	}
 	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr

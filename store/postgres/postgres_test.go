@@ -95,8 +95,8 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if err != nil || u.Attributes.Int("n") != 1 {
 		t.Fatalf("GetUser after migrating again = %+v, %v", u, err)
 	}
-	if rows, versions := migrationRows(t, s2); rows != versions || rows != 2 {
-		t.Errorf("latch_schema_migrations has %d rows for %d versions, want a row for each of versions 1 and 2", rows, versions)
+	if rows, versions := migrationRows(t, s2); rows != versions || rows < 3 {
+		t.Errorf("latch_schema_migrations has %d rows for %d versions, want one row per version (at least 0001 to 0003)", rows, versions)
 	}
 }
 
@@ -124,8 +124,8 @@ func TestMigrateConcurrently(t *testing.T) {
 			t.Errorf("Migrate #%d: %v", i, err)
 		}
 	}
-	if rows, versions := migrationRows(t, stores[0]); rows != versions || rows != 2 {
-		t.Errorf("latch_schema_migrations has %d rows for %d versions, want a row for each of versions 1 and 2", rows, versions)
+	if rows, versions := migrationRows(t, stores[0]); rows != versions || rows < 3 {
+		t.Errorf("latch_schema_migrations has %d rows for %d versions, want one row per version (at least 0001 to 0003)", rows, versions)
 	}
 	must(t, stores[1].CreateUser(context.Background(), latch.UserRecord{ID: "u"}, nil))
 }
@@ -162,7 +162,7 @@ func TestSchema(t *testing.T) {
 		n++
 	}
 	must(t, rows.Err())
-	if n != 13 {
+	if n != 13 { // 11 of the users, keys, sessions and tokens; 2 of the outbox
 		t.Errorf("found %d id columns, want 13", n)
 	}
 	// Every foreign key cascades, and its column is indexed.

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"testing"
+)
+
+func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
+	down := errors.New("connection refused")
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	ok := func(context.Context) error { return nil }
+	hang := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tests := []struct {
+		name, method, path, host string
+		checks                   []healthCheck
+		status                   int
+		body                     map[string]any
+	}{
+		{"live", "GET", "/healthz", "10.1.2.3:8080", nil, 200, map[string]any{"status": "ok"}},
+		{"live HEAD", "HEAD", "/healthz", "", nil, 200, nil},
+		{"live POST", "POST", "/healthz", "", nil, 405, map[string]any{"status": "method not allowed"}},
+		{"ready", "GET", "/readyz", "10.1.2.3", []healthCheck{{"database", ok}, {"outbox", ok}}, 200,
+			map[string]any{"status": "ok", "checks": map[string]any{"database": "ok", "outbox": "ok"}}},
+		{"redis down", "GET", "/readyz", "", []healthCheck{{"database", ok}, {"redis", func(context.Context) error { return down }}}, 503,
+			map[string]any{"status": "unavailable", "failing": []any{"redis"}, "checks": map[string]any{"database": "ok", "redis": "error"}}},
+		{"database hangs", "GET", "/readyz", "", []healthCheck{{"database", hang}, {"outbox", hang}, {"redis", ok}}, 503,
+			map[string]any{"status": "unavailable", "failing": []any{"database", "outbox"}, "checks": map[string]any{"database": "timeout", "outbox": "timeout", "redis": "ok"}}},
+		{"other paths pass", "GET", "/api/auth/session", "", nil, http.StatusTeapot, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req := httptest.NewRequest(tt.method, tt.path, nil)
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			rec := httptest.NewRecorder()
+			withHealth(next, tt.checks, log).ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.body == nil {
+				return
+			}
+			var got map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.body) {
+				t.Errorf("body %v, want %v", got, tt.body)
+			}
+			if rec.Header().Get("Cache-Control") != "no-store" {
+				t.Error("health answers must not be cached")
+			}
+		})
+	}
+}
+
+// TestReadyzOnLatchd: the probe of a running latchd asks its database and
+// outbox and answers whatever the Host.
+func TestReadyzOnLatchd(t *testing.T) {
+	t.Parallel()
+	s := start(t, t.TempDir())
+	req, _ := http.NewRequest("GET", s.url+"/readyz", nil)
+	req.Host = "10.0.0.7:8080" // a probe by pod IP
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Status string            `json:"status"`
+		Checks map[string]string `json:"checks"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 || body.Status != "ok" || body.Checks["database"] != "ok" || body.Checks["outbox"] != "ok" {
+		t.Errorf("GET /readyz = %d %+v, want 200 with database and outbox ok", res.StatusCode, body)
+	}
+	s.stop(t)
+}

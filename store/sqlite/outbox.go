@@ -1,0 +1,11 @@
+package sqlite
+
+import "github.com/latchauth/latch/outbox"
+
+// Outbox returns the durable queue of mail and webhooks in the store's
+// latch_outbox table (created by Migrate), on the store's single writer
+// connection: a claim is an immediate transaction, so claims exclude each
+// other, also across processes on one file.
+func (s *Store) Outbox() *outbox.SQLQueue {
+	return outbox.NewSQLQueue(s.writer, outbox.SQLiteDialect)
+}
