@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/token"
 )
 
 type tokenJSON struct {
@@ -37,7 +38,7 @@ func (h *Handler) verifyOneTimeToken(w http.ResponseWriter, r *http.Request) err
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if req.Token == "" || len(req.Token) > latch.MaxIDLength {
+	if req.Token == "" || len(req.Token) > token.MaxLength {
 		return ErrInvalidToken
 	}
 	s, err := h.oneTime.Verify(r.Context(), req.Token)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/httpauth"
+	"github.com/latchauth/latch/token"
 )
 
 //go:embed templates/*.html static/*
@@ -416,7 +417,7 @@ const resetCookie = "latch_reset"
 func (h *Handler) passwordResetLink(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	value := r.PathValue("token")
-	if value == "" || len(value) > latch.MaxIDLength {
+	if value == "" || len(value) > token.MaxLength {
 		http.Redirect(w, r, "/password-reset?e=INVALID_TOKEN", http.StatusSeeOther)
 		return nil
 	}

@@ -138,7 +138,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 	if err := checkPassword(pw); err != nil {
 		return latch.Session{}, err
 	}
-	if value == "" || len(value) > latch.MaxIDLength {
+	if value == "" || len(value) > token.MaxLength {
 		return latch.Session{}, ErrInvalidToken
 	}
 	// Before the token is taken: a refused password leaves the link usable.
