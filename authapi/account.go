@@ -193,13 +193,14 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, req sign
 	return s, nil
 }
 
-// startSession creates a session for the user and sets its cookie.
+// startSession creates a session for the user and sets its cookie (and
+// set-ott header, see sessionStarted).
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, userID string) (latch.Session, error) {
 	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{UserID: userID})
 	if err != nil {
 		return latch.Session{}, err
 	}
-	h.sessions.SetSessionCookie(w, s)
+	h.sessionStarted(w, r, s)
 	return s, nil
 }
 

@@ -215,7 +215,7 @@ func (h *Handler) setEmailPassword(ctx context.Context, userID, email, pw string
 // throttle and records the reset.
 func (h *Handler) resetDone(w http.ResponseWriter, r *http.Request, s latch.Session, email string) {
 	h.record(r, s.UserID, evPasswordReset, "link")
-	h.sessions.SetSessionCookie(w, s)
+	h.sessionStarted(w, r, s)
 	if err := h.emailLimit.Reset(r.Context(), signInEmailKey(email)); err != nil {
 		h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
 	}
