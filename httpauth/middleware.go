@@ -19,7 +19,8 @@ type state struct {
 }
 
 // FromContext returns the session the middleware found for the request,
-// with its user in Session.User.
+// with its user in Session.User. s.User.DecodeAttributes and
+// s.DecodeAttributes fill the application's own structs from them.
 func FromContext(ctx context.Context) (latch.Session, bool) {
 	st, _ := ctx.Value(contextKey{}).(*state)
 	if st == nil || !st.ok {
