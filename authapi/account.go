@@ -279,6 +279,7 @@ func (h *Handler) verifyPassword(r *http.Request, email, password string) (latch
 		var key latch.Key
 		key, err = h.auth.UseKey(ctx, emailProvider, email, &password)
 		release()
+		h.debugKey(ctx, emailProvider, email, err)
 		if err == nil {
 			h.refund(ctx, h.ipLimit, ipKey)
 			// A success clears the address's failures, not the IP's: an

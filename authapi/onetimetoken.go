@@ -40,6 +40,7 @@ const SetOTTHeader = "set-ott"
 // sessionStarted sets the cookie of a session the request created, and the
 // set-ott header when configured.
 func (h *Handler) sessionStarted(w http.ResponseWriter, r *http.Request, s latch.Session) {
+	h.debug(r.Context(), "session created", "route", route(r), "user", s.UserID, "idleExpires", s.IdleExpires)
 	h.sessions.SetSessionCookie(w, s)
 	h.setOTTHeader(w, r, s)
 }

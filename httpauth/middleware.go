@@ -118,11 +118,11 @@ func (m *Manager) load(w http.ResponseWriter, r *http.Request) (*state, bool) {
 			m.clearCookie(w, cookieName)
 			m.SetSessionCookie(w, s)
 		case s.Fresh && fromCookie:
-			m.debug(ctx, "httpauth: session renewed: it was past half its idle period; cookie set again",
+			m.debug(ctx, "httpauth: session renewed: its active period had ended, it was in its idle period; cookie set again",
 				"user", s.UserID, "idleExpires", s.IdleExpires)
 			m.SetSessionCookie(w, s)
 		case s.Fresh:
-			m.debug(ctx, "httpauth: session renewed: it was past half its idle period (bearer: no cookie to set)",
+			m.debug(ctx, "httpauth: session renewed: its active period had ended, it was in its idle period (bearer: no cookie to set)",
 				"user", s.UserID, "idleExpires", s.IdleExpires)
 		default:
 			m.debug(ctx, "httpauth: session accepted", "source", source, "user", s.UserID)
