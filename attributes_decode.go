@@ -95,6 +95,9 @@ func attributeFields(t reflect.Type) ([]attrField, error) {
 				ft = ft.Elem()
 			}
 			if sf.Anonymous && !hasTag && ft.Kind() == reflect.Struct && ft != timeType {
+				if sf.Type.Kind() == reflect.Pointer && !sf.IsExported() {
+					continue // cannot be allocated from outside its package
+				}
 				if err := walk(ft, idx, prefix+sf.Name+"."); err != nil {
 					return err
 				}

@@ -89,6 +89,19 @@ func TestAttributesDecode(t *testing.T) {
 	if err := (latch.Attributes{}).Decode(&withSlice); err == nil || !strings.Contains(err.Error(), "Tags") {
 		t.Errorf("a []string field: %v", err)
 	}
+	type Inner struct {
+		Plan string `latch:"plan"`
+	}
+	type inner struct {
+		Hidden string `latch:"hidden"`
+	}
+	var embedded struct {
+		*Inner
+		*inner
+	}
+	if err := (latch.Attributes{"plan": "pro", "hidden": "x"}).Decode(&embedded); err != nil || embedded.Inner == nil || embedded.Plan != "pro" || embedded.inner != nil {
+		t.Errorf("embedded pointers: %+v %v", embedded, err)
+	}
 	var dup struct {
 		A string `latch:"x"`
 		X string
