@@ -67,6 +67,20 @@ func TestSetOTTHeaderOnNewSession(t *testing.T) {
 		link := linkIn(t, e.mailTo("ott-header@example.com", "password", 1), "/password-reset/")
 		check("password reset", e.api().do("POST", "/api/auth"+link, map[string]string{"password": "another password"}).want(t, 200, ""))
 
+		e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "ott-header@example.com"}).want(t, http.StatusAccepted, "")
+		ml := linkIn(t, e.mailTo("ott-header@example.com", "Sign in", 1), "/api/auth/magic-link/")
+		r = e.browser().do("GET", ml, nil)
+		if ott := r.header.Get(authapi.SetOTTHeader); ott == "" || cookie(r, "auth_session") == nil {
+			t.Errorf("magic link: set-ott %q, headers %v", ott, r.header)
+		} else {
+			v := e.api().do("POST", "/api/auth/one-time-token/verify", map[string]string{"token": ott}).want(t, 200, "")
+			c := e.api()
+			c.bearer = cookie(r, "auth_session").Value
+			if own := c.do("GET", "/api/auth/session", nil).want(t, 200, "").str("session", "id"); v.str("session", "id") != own {
+				t.Errorf("magic link set-ott names session %q, the link made %q", v.str("session", "id"), own)
+			}
+		}
+
 		// Responses that create no session carry none.
 		for _, r := range []*response{
 			a.do("GET", "/api/auth/session", nil),
