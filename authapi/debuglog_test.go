@@ -14,18 +14,18 @@ import (
 	"github.com/latchauth/latch/httpauth"
 )
 
-type lockedBuffer struct {
+type debugLogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *debugLogBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *debugLogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -38,7 +38,7 @@ func (l *lockedBuffer) String() string {
 // the tokens, session ids, codes or passwords used, in any form.
 func TestDebugLogExplainsWithoutSecrets(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs debugLogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := newEnv(t, stores[1].open(t), func(c *authapi.Config) {
 		var err error

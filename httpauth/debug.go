@@ -21,8 +21,9 @@ func (m *Manager) debugOrigin(r *http.Request, err error) {
 	if len(origin) > 200 {
 		origin = origin[:200] + "…"
 	}
+	scheme, host := m.ownOrigin(r)
 	m.debug(r.Context(), "httpauth: request refused: Origin check failed",
-		"method", r.Method, "origin", origin, "host", m.requestHost(r), "reason", err)
+		"method", r.Method, "origin", origin, "own", scheme+"://"+host, "reason", err)
 }
 
 // DebugOrigin logs at debug level why an Origin check failed, for handlers
