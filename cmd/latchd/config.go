@@ -260,8 +260,10 @@ func (o *options) listenAddr() string {
 // httpauth.New's; the ones here give the flags' names.
 func (o *options) cookieOptions() (httpauth.Options, error) {
 	var opts httpauth.Options
+	// Empty settings (options built in code, not by the flag set) are the
+	// flags' defaults.
 	switch strings.ToLower(o.cookieSameSite) {
-	case "lax":
+	case "lax", "":
 		opts.SameSite = http.SameSiteLaxMode
 	case "strict":
 		opts.SameSite = http.SameSiteStrictMode
@@ -273,16 +275,23 @@ func (o *options) cookieOptions() (httpauth.Options, error) {
 	default:
 		return opts, fmt.Errorf("--cookie-same-site %q: want lax, strict or none", o.cookieSameSite)
 	}
-	if !strings.HasPrefix(o.cookiePath, "/") {
+	opts.CookiePath = o.cookiePath
+	if opts.CookiePath == "" {
+		opts.CookiePath = "/"
+	}
+	if !strings.HasPrefix(opts.CookiePath, "/") {
 		return opts, fmt.Errorf("--cookie-path %q: want a path starting with /", o.cookiePath)
 	}
-	opts.CookiePath = o.cookiePath
 	opts.CookieDomain = strings.TrimSpace(o.cookieDomain)
 	if strings.Contains(opts.CookieDomain, "://") || strings.ContainsAny(opts.CookieDomain, "/:") {
 		return opts, fmt.Errorf("--cookie-domain %q: want a domain such as example.com, no scheme, port or path", o.cookieDomain)
 	}
 	const hostName = "__Host-" + httpauth.DefaultCookieName
-	switch name := o.cookieName; {
+	name := o.cookieName
+	if name == "" {
+		name = "auto"
+	}
+	switch {
 	case name == "auto" && o.schema == "lucia2":
 		opts.CookieName = httpauth.DefaultCookieName
 	case name == "auto" && o.env == "prod" && opts.CookieDomain == "" && opts.CookiePath == "/":

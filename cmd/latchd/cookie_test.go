@@ -23,6 +23,7 @@ func TestCookieOptions(t *testing.T) {
 		{"dev", func(o *options) { o.env = "dev" }, "auth_session", nil, http.SameSiteLaxMode},
 		{"explicit name", func(o *options) { o.cookieName = "sid"; o.cookieSameSite = "Strict" }, "sid", nil, http.SameSiteStrictMode},
 		{"none in prod", func(o *options) { o.cookieSameSite = "none" }, "__Host-auth_session", []string{"auth_session"}, http.SameSiteNoneMode},
+		{"unset settings are the defaults", func(o *options) { o.cookieName, o.cookiePath, o.cookieSameSite = "", "", "" }, "__Host-auth_session", []string{"auth_session"}, http.SameSiteLaxMode},
 	}
 	for _, tt := range ok {
 		o := base
