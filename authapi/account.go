@@ -197,13 +197,14 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, req sign
 	return s, nil
 }
 
-// startSession creates a session for the user and sets its cookie.
+// startSession creates a session for the user and sets its cookie (and
+// set-ott header, see sessionStarted).
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, userID string) (latch.Session, error) {
 	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{UserID: userID})
 	if err != nil {
 		return latch.Session{}, err
 	}
-	h.sessions.SetSessionCookie(w, s)
+	h.sessionStarted(w, r, s)
 	return s, nil
 }
 
@@ -282,6 +283,7 @@ func (h *Handler) verifyPassword(r *http.Request, email, password string) (latch
 		var key latch.Key
 		key, err = h.auth.UseKey(ctx, emailProvider, email, &password)
 		release()
+		h.debugKey(ctx, emailProvider, email, err)
 		if err == nil {
 			h.refund(ctx, h.ipLimit, ipKey)
 			// A success clears the address's failures, not the IP's: an

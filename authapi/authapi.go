@@ -101,8 +101,22 @@ type Config struct {
 
 	// DisableClientOneTimeTokens refuses GET /api/auth/one-time-token/generate
 	// (403 FORBIDDEN): the server makes one-time tokens itself, with
-	// OneTimeTokens.Generate, and the client only verifies them.
+	// OneTimeTokens.Generate, and the client only verifies them
+	// (better-auth's disableClientRequest).
 	DisableClientOneTimeTokens bool
+	// OTTDisableSetSessionCookie makes POST /api/auth/one-time-token/verify
+	// answer the session without setting the session cookie, for a client
+	// that keeps the token itself (better-auth's disableSetSessionCookie):
+	// the body then carries the session token even to a browser, since it
+	// is the only place the client finds it.
+	OTTDisableSetSessionCookie bool
+	// SetOTTHeaderOnNewSession adds to every response that creates a
+	// session (sign-up, sign-in, password reset, magic link, OAuth, CLI
+	// token) a "set-ott" header (SetOTTHeader) with a fresh one-time token
+	// for that session, so that a client can hand the session on at once
+	// (better-auth's setOttHeaderOnNewSession). Each such token is single
+	// use and short-lived like any other (OneTimeTokens).
+	SetOTTHeaderOnNewSession bool
 
 	// ClientIP returns the client address used for throttling. Default: the
 	// host of Request.RemoteAddr. Behind a proxy, read its header here.
@@ -166,17 +180,19 @@ type Handler struct {
 	mailLimit  *throttle.Limiter
 	hashes     hashGate
 
-	codes      *token.PasswordTokens
-	links      *token.IDTokens
-	resets     *token.PasswordResets
-	magic      *token.IDTokens
-	oneTime    *token.OneTimeTokens
-	cliCodes   *token.AuthorizationCodes
-	emailChg   *token.IDTokens
-	noClientOT bool
-	clientIP   func(*http.Request) string
-	oauth      *oauth.Client
-	breached   BreachChecker
+	codes       *token.PasswordTokens
+	links       *token.IDTokens
+	resets      *token.PasswordResets
+	magic       *token.IDTokens
+	oneTime     *token.OneTimeTokens
+	cliCodes    *token.AuthorizationCodes
+	emailChg    *token.IDTokens
+	noClientOT  bool
+	ottNoCookie bool // Config.OTTDisableSetSessionCookie
+	ottHeader   bool // Config.SetOTTHeaderOnNewSession
+	clientIP    func(*http.Request) string
+	oauth       *oauth.Client
+	breached    BreachChecker
 
 	queue     outbox.Queue
 	runner    *outbox.Runner
@@ -202,6 +218,7 @@ func New(cfg Config) (*Handler, error) {
 		emailLimit: cfg.EmailThrottle, ipLimit: cfg.IPThrottle, mailLimit: cfg.MailThrottle,
 		codes: cfg.VerificationCodes, links: cfg.VerificationLinks, resets: cfg.PasswordResets,
 		magic: cfg.MagicLinks, oneTime: cfg.OneTimeTokens, cliCodes: cfg.CLICodes, emailChg: cfg.EmailChanges, noClientOT: cfg.DisableClientOneTimeTokens,
+		ottNoCookie: cfg.OTTDisableSetSessionCookie, ottHeader: cfg.SetOTTHeaderOnNewSession,
 		clientIP: cfg.ClientIP, oauth: cfg.OAuth, breached: cfg.BreachedPasswords,
 	}
 	if h.mails.BaseURL == "" {

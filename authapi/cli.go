@@ -206,6 +206,7 @@ func (h *Handler) cliToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.setOTTHeader(w, r, s)
 	out := authBody(r, s)
 	out.Token = s.Token
 	writeJSON(w, http.StatusOK, out)

@@ -13,9 +13,10 @@ const corsMaxAge = "600"
 const corsAllowHeaders = "Authorization, Content-Type"
 
 // corsExposeHeaders are the response headers a cross-origin script may
-// read besides the simple ones: the wait of a 429 or 503, and the
-// request id a client may show with an error.
-const corsExposeHeaders = "Retry-After, X-Request-Id"
+// read besides the simple ones: the wait of a 429 or 503, the request id
+// a client may show with an error, and the one-time token of
+// Config.SetOTTHeaderOnNewSession.
+const corsExposeHeaders = "Retry-After, X-Request-Id, " + SetOTTHeader
 
 // corsPath reports whether CORS applies to a path: the JSON API only.
 // Pages, the dev outbox (/api/dev) and anything else never answer

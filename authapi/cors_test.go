@@ -60,8 +60,8 @@ func wantCORS(t *testing.T, what string, r *response, origin string) {
 	if cred != "true" {
 		t.Errorf("%s: Access-Control-Allow-Credentials %q", what, cred)
 	}
-	if x := r.header.Get("Access-Control-Expose-Headers"); !strings.Contains(x, "Retry-After") || !strings.Contains(x, "X-Request-Id") {
-		t.Errorf("%s: Retry-After not exposed: %q", what, r.header.Get("Access-Control-Expose-Headers"))
+	if x := r.header.Get("Access-Control-Expose-Headers"); !strings.Contains(x, "Retry-After") || !strings.Contains(x, "X-Request-Id") || !strings.Contains(x, "set-ott") {
+		t.Errorf("%s: Retry-After, X-Request-Id or set-ott not exposed: %q", what, x)
 	}
 }
 

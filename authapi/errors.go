@@ -131,6 +131,8 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	e := apiError(err)
 	if e.Status >= 500 {
 		h.log.ErrorContext(r.Context(), "request failed", "route", route(r), "status", e.Status, "err", err)
+	} else {
+		h.debugRefused(r, e, err)
 	}
 	setRetryAfter(w, e)
 	httpauth.WriteError(w, e.Status, e.Code, e.Message)

@@ -62,7 +62,7 @@ func (h *Handler) useMagicLink(w http.ResponseWriter, r *http.Request) error {
 		return err
 	})
 	if err == nil {
-		h.sessions.SetSessionCookie(w, s)
+		h.sessionStarted(w, r, s)
 		// The link proved the mailbox: the owner gets password sign-in back.
 		if u, err := h.auth.GetUser(r.Context(), s.UserID); err == nil {
 			h.liftSignInLock(r.Context(), u.Attributes.String(attrEmail))

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/token"
 )
 
 type tokenJSON struct {
@@ -30,14 +31,44 @@ func (h *Handler) generateOneTimeToken(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
+// SetOTTHeader is the response header that carries a fresh one-time token
+// for a session the response created, when Config.SetOTTHeaderOnNewSession
+// is set (better-auth's "set-ott"). The canonical form of the name is
+// "Set-Ott"; header names are case-insensitive.
+const SetOTTHeader = "set-ott"
+
+// sessionStarted sets the cookie of a session the request created, and the
+// set-ott header when configured.
+func (h *Handler) sessionStarted(w http.ResponseWriter, r *http.Request, s latch.Session) {
+	h.debug(r.Context(), "session created", "route", route(r), "user", s.UserID, "idleExpires", s.IdleExpires)
+	h.sessions.SetSessionCookie(w, s)
+	h.setOTTHeader(w, r, s)
+}
+
+// setOTTHeader adds a one-time token for s in the set-ott header when
+// Config.SetOTTHeaderOnNewSession is set. The session exists already, so a
+// failure here is logged and the response goes on without the header.
+func (h *Handler) setOTTHeader(w http.ResponseWriter, r *http.Request, s latch.Session) {
+	if !h.ottHeader {
+		return
+	}
+	tok, err := h.oneTime.Generate(r.Context(), s)
+	if err != nil {
+		h.log.WarnContext(r.Context(), "one-time token for the set-ott header failed", "user", s.UserID, "err", err)
+		return
+	}
+	w.Header().Set(SetOTTHeader, tok.String())
+}
+
 // verifyOneTimeToken consumes a one-time token and answers the session it
-// was bound to.
+// was bound to, setting its cookie unless
+// Config.OTTDisableSetSessionCookie is set.
 func (h *Handler) verifyOneTimeToken(w http.ResponseWriter, r *http.Request) error {
 	var req tokenJSON
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if req.Token == "" || len(req.Token) > latch.MaxIDLength {
+	if req.Token == "" || len(req.Token) > token.MaxLength {
 		return ErrInvalidToken
 	}
 	s, err := h.oneTime.Verify(r.Context(), req.Token)
@@ -47,9 +78,13 @@ func (h *Handler) verifyOneTimeToken(w http.ResponseWriter, r *http.Request) err
 		}
 		return err
 	}
-	if s.Token != "" {
+	out := authBody(r, s)
+	if h.ottNoCookie {
+		// No cookie: the body is the only way the client gets the session.
+		out.Token = s.Token
+	} else if s.Token != "" {
 		h.sessions.SetSessionCookie(w, s)
 	}
-	writeJSON(w, http.StatusOK, authBody(r, s))
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

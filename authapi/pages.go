@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/httpauth"
+	"github.com/latchauth/latch/token"
 )
 
 //go:embed templates/*.html static/*
@@ -188,6 +189,7 @@ func (h *Handler) page(fn func(http.ResponseWriter, *http.Request) error) http.H
 		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		if !safeMethod(r.Method) {
 			if err := h.sessions.CheckOrigin(r); err != nil {
+				h.sessions.DebugOrigin(r, err)
 				h.renderError(w, r, ErrInvalidOrigin)
 				return
 			}
@@ -267,6 +269,8 @@ func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, page str
 	e := apiError(err)
 	if e.Status >= 500 {
 		h.log.ErrorContext(r.Context(), "link failed", "route", route(r), "status", e.Status, "err", err)
+	} else {
+		h.debugRefused(r, e, err)
 	}
 	http.Redirect(w, r, page+"?e="+url.QueryEscape(e.Code), http.StatusSeeOther)
 }
@@ -416,7 +420,7 @@ const resetCookie = "latch_reset"
 func (h *Handler) passwordResetLink(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	value := r.PathValue("token")
-	if value == "" || len(value) > latch.MaxIDLength {
+	if value == "" || len(value) > token.MaxLength {
 		http.Redirect(w, r, "/password-reset?e=INVALID_TOKEN", http.StatusSeeOther)
 		return nil
 	}

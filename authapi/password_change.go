@@ -127,7 +127,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 	if err != nil {
 		return latch.Session{}, err
 	}
-	h.sessions.SetSessionCookie(w, s)
+	h.sessionStarted(w, r, s)
 	if to := s.User.Attributes.String(attrEmail); to != "" {
 		h.queueNotice(r.Context(), h.mails.PasswordChanged(to))
 	}

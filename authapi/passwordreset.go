@@ -7,6 +7,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/outbox"
+	"github.com/latchauth/latch/token"
 )
 
 type emailRequest struct {
@@ -121,7 +122,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 	if err := checkPassword(pw); err != nil {
 		return latch.Session{}, err
 	}
-	if value == "" || len(value) > latch.MaxIDLength {
+	if value == "" || len(value) > token.MaxLength {
 		return latch.Session{}, ErrInvalidToken
 	}
 	// Before the token is taken: a refused password leaves the link usable.
@@ -198,7 +199,7 @@ func (h *Handler) setEmailPassword(ctx context.Context, userID, email, pw string
 // throttle and records the reset.
 func (h *Handler) resetDone(w http.ResponseWriter, r *http.Request, s latch.Session, email string) {
 	h.record(r, s.UserID, evPasswordReset, "link")
-	h.sessions.SetSessionCookie(w, s)
+	h.sessionStarted(w, r, s)
 	if err := h.emailLimit.Reset(r.Context(), signInEmailKey(email)); err != nil {
 		h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
 	}

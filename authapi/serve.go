@@ -134,6 +134,7 @@ func (h *Handler) api(m methods) http.Handler {
 		// here too, against login CSRF. API clients send no Origin.
 		if !safeMethod(r.Method) && r.Header.Get("Origin") != "" {
 			if err := h.sessions.CheckOrigin(r); err != nil {
+				h.sessions.DebugOrigin(r, err)
 				h.writeError(w, r, ErrInvalidOrigin)
 				return
 			}

@@ -77,3 +77,44 @@ func Example() {
 	// POST /notes: 403 {"error":{"code":"INVALID_ORIGIN","message":"this request must come from a page of this site (Origin check failed)"}}
 	// POST /notes: 201 {"saved":"yes"}
 }
+
+// A handler reads the signed-in user into the application's own type.
+func ExampleFromContext_decodeAttributes() {
+	auth, err := latch.New(latch.Config{Store: memory.New(), Env: latch.EnvDev})
+	if err != nil {
+		panic(err)
+	}
+	sessions, err := httpauth.New(auth, httpauth.Options{})
+	if err != nil {
+		panic(err)
+	}
+	type account struct {
+		Email string `latch:"email"`
+		Admin bool   `latch:"is_admin"`
+	}
+	h := sessions.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := httpauth.FromContext(r.Context())
+		var a account
+		if err := s.User.DecodeAttributes(&a); err != nil {
+			http.Error(w, "bad account data", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "%s admin=%v", a.Email, a.Admin)
+	}))
+
+	ctx := context.Background()
+	user, err := auth.CreateUser(ctx, latch.CreateUserOptions{Attributes: latch.Attributes{"email": "ada@example.com", "is_admin": true}})
+	if err != nil {
+		panic(err)
+	}
+	session, err := auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: user.ID})
+	if err != nil {
+		panic(err)
+	}
+	req := httptest.NewRequest("GET", "/me", nil)
+	req.Header.Set("Authorization", "Bearer "+session.Token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println(rec.Body.String())
+	// Output: ada@example.com admin=true
+}

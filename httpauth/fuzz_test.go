@@ -144,7 +144,7 @@ func FuzzMiddlewareHeaders(f *testing.F) {
 		for _, v := range headerValues(origin) {
 			r.Header.Add("Origin", v)
 		}
-		_, hasCookie := s.m.cookie(r)
+		_, _, hasCookie := s.m.cookie(r)
 		token, fromCookie := s.m.SessionToken(r)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)

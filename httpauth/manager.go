@@ -28,8 +28,24 @@ type Options struct {
 	CookieName string
 	// CookieDomain is the cookie's Domain attribute; empty (the default)
 	// makes a host-only cookie. Set it ("example.com") to share the session
-	// with subdomains.
+	// with subdomains (app.example.com and auth.example.com); every
+	// subdomain then receives the cookie, so trust them all.
 	CookieDomain string
+	// CookiePath is the cookie's Path attribute. Default "/". A cookie
+	// named "__Host-…" must have Path "/".
+	CookiePath string
+	// SameSite is the cookie's SameSite attribute: http.SameSiteLaxMode
+	// (the default, also for the zero value), http.SameSiteStrictMode or
+	// http.SameSiteNoneMode. None sends the cookie on cross-site requests
+	// too; browsers accept it only with Secure, so New refuses None
+	// without Secure.
+	SameSite http.SameSite
+	// PreviousCookieNames are names the session cookie had before, such as
+	// "auth_session" after a move to "__Host-auth_session". A request
+	// without a cookie named CookieName is read under these names (in
+	// order); a live session found so is set again under CookieName and
+	// the old cookie cleared, so that nobody is signed out by the rename.
+	PreviousCookieNames []string
 	// Secure sets the cookie's Secure attribute. Default: true, except when
 	// the Auth's Env is latch.EnvDev, so that http://localhost works.
 	Secure *bool
@@ -89,6 +105,9 @@ type Manager struct {
 	auth         *latch.Auth
 	cookieName   string
 	cookieDomain string
+	cookiePath   string
+	sameSite     http.SameSite
+	previous     []string // earlier cookie names, read and then replaced
 	secure       bool
 	expires      bool
 
@@ -112,6 +131,8 @@ func New(auth *latch.Auth, opts Options) (*Manager, error) {
 		auth:               auth,
 		cookieName:         opts.CookieName,
 		cookieDomain:       opts.CookieDomain,
+		cookiePath:         opts.CookiePath,
+		sameSite:           opts.SameSite,
 		secure:             auth.Env() != latch.EnvDev,
 		expires:            true,
 		origins:            map[string]bool{},
@@ -123,6 +144,12 @@ func New(auth *latch.Auth, opts Options) (*Manager, error) {
 	}
 	if m.cookieName == "" {
 		m.cookieName = DefaultCookieName
+	}
+	if m.cookiePath == "" {
+		m.cookiePath = "/"
+	}
+	if m.sameSite == 0 {
+		m.sameSite = http.SameSiteLaxMode
 	}
 	if opts.Secure != nil {
 		m.secure = *opts.Secure
@@ -142,11 +169,29 @@ func New(auth *latch.Auth, opts Options) (*Manager, error) {
 	if err := m.baseCookie().Valid(); err != nil {
 		return nil, fmt.Errorf("httpauth: Options.CookieDomain %q: %w", m.cookieDomain, err)
 	}
+	if !strings.HasPrefix(m.cookiePath, "/") || strings.ContainsAny(m.cookiePath, ";\x00\r\n") {
+		return nil, fmt.Errorf("httpauth: Options.CookiePath %q: want a path starting with \"/\"", m.cookiePath)
+	}
+	switch m.sameSite {
+	case http.SameSiteLaxMode, http.SameSiteStrictMode:
+	case http.SameSiteNoneMode:
+		if !m.secure {
+			return nil, errors.New("httpauth: Options.SameSite None needs Secure: browsers refuse a SameSite=None cookie without it (in dev, set Options.Secure and serve https, or keep Lax)")
+		}
+	default:
+		return nil, fmt.Errorf("httpauth: Options.SameSite %d: want http.SameSiteLaxMode, SameSiteStrictMode or SameSiteNoneMode", m.sameSite)
+	}
 	if strings.HasPrefix(m.cookieName, "__Secure-") && !m.secure {
 		return nil, fmt.Errorf("httpauth: Options.CookieName %q needs Secure", m.cookieName)
 	}
-	if strings.HasPrefix(m.cookieName, "__Host-") && (!m.secure || m.cookieDomain != "") {
-		return nil, fmt.Errorf("httpauth: Options.CookieName %q needs Secure and no CookieDomain", m.cookieName)
+	if strings.HasPrefix(m.cookieName, "__Host-") && (!m.secure || m.cookieDomain != "" || m.cookiePath != "/") {
+		return nil, fmt.Errorf("httpauth: Options.CookieName %q needs Secure, no CookieDomain and CookiePath \"/\"", m.cookieName)
+	}
+	for _, name := range opts.PreviousCookieNames {
+		if name == m.cookieName || (&http.Cookie{Name: name, Value: "x"}).Valid() != nil {
+			return nil, fmt.Errorf("httpauth: Options.PreviousCookieNames: %q is not a cookie name other than CookieName", name)
+		}
+		m.previous = append(m.previous, name)
 	}
 	if opts.BaseURL != "" {
 		u, err := url.Parse(opts.BaseURL)
@@ -237,16 +282,16 @@ func (m *Manager) baseCookie() *http.Cookie {
 	return &http.Cookie{
 		Name:     m.cookieName,
 		Value:    "x", // Valid wants one; callers replace it
-		Path:     "/",
+		Path:     m.cookiePath,
 		Domain:   m.cookieDomain,
 		Secure:   m.secure,
 		HttpOnly: true,
-		SameSite: http.SameSiteLaxMode,
+		SameSite: m.sameSite,
 	}
 }
 
-// SetSessionCookie sets the session cookie to s.Token (HttpOnly,
-// SameSite=Lax, Path=/, Secure and Domain as configured), expiring with the
+// SetSessionCookie sets the session cookie to s.Token (HttpOnly; SameSite,
+// Path, Secure and Domain as configured), expiring with the
 // session's idle period or in a year (Options.SessionCookieExpires). It
 // replaces any session cookie already set on w. A session without a Token
 // (one from a list) sets nothing.
@@ -273,13 +318,27 @@ func (m *Manager) SetSessionCookie(w http.ResponseWriter, s latch.Session) {
 	m.setCookie(w, c)
 }
 
-// ClearSessionCookie tells the browser to delete the session cookie,
-// replacing any session cookie already set on w.
+// ClearSessionCookie tells the browser to delete the session cookie, and
+// any cookie under Options.PreviousCookieNames, replacing any session
+// cookie already set on w.
 func (m *Manager) ClearSessionCookie(w http.ResponseWriter) {
+	m.clearCookie(w, m.cookieName)
+	for _, name := range m.previous {
+		m.clearCookie(w, name)
+	}
+}
+
+// clearCookie deletes the cookie of this name with the session cookie's
+// path and domain.
+func (m *Manager) clearCookie(w http.ResponseWriter, name string) {
 	c := m.baseCookie()
+	c.Name = name
 	c.Value = ""
 	c.MaxAge = -1 // Max-Age=0
 	c.Expires = time.Unix(0, 0).UTC()
+	if strings.HasPrefix(name, "__Host-") {
+		c.Domain, c.Path = "", "/"
+	}
 	m.setCookie(w, c)
 }
 

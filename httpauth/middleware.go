@@ -19,7 +19,8 @@ type state struct {
 }
 
 // FromContext returns the session the middleware found for the request,
-// with its user in Session.User.
+// with its user in Session.User. s.User.DecodeAttributes and
+// s.DecodeAttributes fill the application's own structs from them.
 func FromContext(ctx context.Context) (latch.Session, bool) {
 	st, _ := ctx.Value(contextKey{}).(*state)
 	if st == nil || !st.ok {
@@ -81,36 +82,60 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 }
 
 // load finds the session; false means it has answered the request itself.
+// Each decision is explained at debug level, never with a token.
 func (m *Manager) load(w http.ResponseWriter, r *http.Request) (*state, bool) {
-	_, hasCookie := m.cookie(r)
+	ctx := r.Context()
+	_, cookieName, hasCookie := m.cookie(r)
 	if hasCookie && !safeMethod(r.Method) {
 		if err := m.CheckOrigin(r); err != nil {
+			m.debugOrigin(r, err)
 			WriteError(w, http.StatusForbidden, CodeInvalidOrigin, "this request must come from a page of this site (Origin check failed)")
 			return nil, false
 		}
 	}
 	st := &state{}
 	token, fromCookie := m.SessionToken(r)
+	source := "bearer"
+	if fromCookie {
+		source = "cookie " + cookieName
+	}
 	if token == "" {
 		if fromCookie { // an empty cookie
+			m.debug(ctx, "httpauth: no session: the session cookie is empty; clearing it", "cookie", cookieName)
 			m.ClearSessionCookie(w)
 		}
 		return st, true
 	}
-	s, err := m.auth.ValidateSession(r.Context(), token)
+	s, err := m.auth.ValidateSession(ctx, token)
 	switch {
 	case err == nil:
 		st.session, st.ok = s, true
-		if s.Fresh && fromCookie {
+		renamed := fromCookie && cookieName != m.cookieName
+		switch {
+		case renamed:
+			m.debug(ctx, "httpauth: session found under a previous cookie name; setting it under the new one",
+				"from", cookieName, "to", m.cookieName, "user", s.UserID)
+			m.clearCookie(w, cookieName)
 			m.SetSessionCookie(w, s)
+		case s.Fresh && fromCookie:
+			m.debug(ctx, "httpauth: session renewed: its active period had ended, it was in its idle period; cookie set again",
+				"user", s.UserID, "idleExpires", s.IdleExpires)
+			m.SetSessionCookie(w, s)
+		case s.Fresh:
+			m.debug(ctx, "httpauth: session renewed: its active period had ended, it was in its idle period (bearer: no cookie to set)",
+				"user", s.UserID, "idleExpires", s.IdleExpires)
+		default:
+			m.debug(ctx, "httpauth: session accepted", "source", source, "user", s.UserID)
 		}
 	case errors.Is(err, latch.ErrInvalidSessionID):
+		m.debug(ctx, "httpauth: session refused: no live session has this token (unknown, expired, revoked or malformed)",
+			"source", source, "tokenLength", len(token))
 		if fromCookie {
 			m.ClearSessionCookie(w)
 		}
 	default:
 		if !errors.Is(err, context.Canceled) { // a client that left is no failure
-			m.log.ErrorContext(r.Context(), "httpauth: session lookup failed", "err", err)
+			m.log.ErrorContext(ctx, "httpauth: session lookup failed", "err", err)
 		}
 		w.Header().Set("Retry-After", "1")
 		WriteError(w, http.StatusServiceUnavailable, CodeStoreUnavailable, "sessions cannot be checked right now; try again")
@@ -122,26 +147,32 @@ func (m *Manager) load(w http.ResponseWriter, r *http.Request) (*state, bool) {
 // SessionToken returns the session token the request carries: from a
 // well-formed "Authorization: Bearer <token>" header (scheme matched in any
 // case, exactly one such header) if there is one, else from the session
-// cookie. fromCookie reports that it is the cookie's; a cookie that is
+// cookie (or, without one, a cookie under Options.PreviousCookieNames).
+// fromCookie reports that it is the cookie's; a cookie that is
 // present but empty gives ("", true). The token is not validated.
 func (m *Manager) SessionToken(r *http.Request) (token string, fromCookie bool) {
 	if t, ok := bearerToken(r.Header); ok {
 		return t, false
 	}
-	if v, ok := m.cookie(r); ok {
+	if v, _, ok := m.cookie(r); ok {
 		return v, true
 	}
 	return "", false
 }
 
-// cookie returns the session cookie's value and whether the request has
-// one. Go drops cookies whose values are not valid cookie values.
-func (m *Manager) cookie(r *http.Request) (string, bool) {
-	c, err := r.Cookie(m.cookieName)
-	if err != nil {
-		return "", false
+// cookie returns the session cookie's value and name and whether the
+// request has one: under CookieName, else under a previous name. Go drops
+// cookies whose values are not valid cookie values.
+func (m *Manager) cookie(r *http.Request) (value, name string, ok bool) {
+	if c, err := r.Cookie(m.cookieName); err == nil {
+		return c.Value, c.Name, true
 	}
-	return c.Value, true
+	for _, name := range m.previous {
+		if c, err := r.Cookie(name); err == nil {
+			return c.Value, c.Name, true
+		}
+	}
+	return "", "", false
 }
 
 // maxAuthorizationLength bounds the Authorization header we look into: a

@@ -47,7 +47,7 @@ func NewAuthorizationCodes(auth *latch.Auth, name string, opts AuthorizationCode
 	if err != nil {
 		return nil, err
 	}
-	length, err := checkLength(c, opts.Length, 43)
+	length, err := checkLength(c, opts.Storage, opts.Length, 43)
 	if err != nil {
 		return nil, err
 	}

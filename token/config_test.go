@@ -35,6 +35,7 @@ func TestConfigErrors(t *testing.T) {
 		{"id ExpiresIn under 1s", id("a", token.IDTokenOptions{ExpiresIn: time.Millisecond}), "IDTokenOptions.ExpiresIn"},
 		{"id Length negative", id("a", token.IDTokenOptions{ExpiresIn: hour, Length: -1}), "IDTokenOptions.Length"},
 		{"id Length over MaxLength", id("a", token.IDTokenOptions{ExpiresIn: hour, Length: 513}), "IDTokenOptions.Length"},
+		{"id Plain Length over the id limit", id("a", token.IDTokenOptions{ExpiresIn: hour, Length: 300, Storage: token.Plain}), "with Plain storage"},
 		{"id CustomHash(nil)", id("a", token.IDTokenOptions{ExpiresIn: hour, Storage: token.CustomHash(nil)}), "IDTokenOptions.Storage"},
 		{"id empty name", id("", token.IDTokenOptions{ExpiresIn: hour}), "name"},
 		{"id name with ':'", id("a:b", token.IDTokenOptions{ExpiresIn: hour}), "name"},

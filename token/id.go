@@ -41,7 +41,7 @@ func NewIDTokens(auth *latch.Auth, name string, opts IDTokenOptions) (*IDTokens,
 	if err != nil {
 		return nil, err
 	}
-	length, err := checkLength(c, opts.Length, 43)
+	length, err := checkLength(c, opts.Storage, opts.Length, 43)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package token_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -300,5 +301,29 @@ func TestTokenLogValue(t *testing.T) {
 	}
 	if fmt.Sprint(tok) != tok.String() {
 		t.Fatalf("fmt.Sprint(token) = %q, want its value (String)", fmt.Sprint(tok))
+	}
+}
+
+// TestPlainValueLimit: with Plain storage the value is the stored id, so a
+// generator's value over latch.MaxIDLength is refused before a store sees
+// it (MariaDB's id column holds 255 bytes), and so is such a value given
+// to Validate. Hashed storage takes values up to MaxLength.
+func TestPlainValueLimit(t *testing.T) {
+	t.Parallel()
+	a := must(latch.New(latch.Config{Store: memory.New()}))(t, "latch.New")
+	u := must(a.CreateUser(context.Background(), latch.CreateUserOptions{}))(t, "CreateUser")
+	long := strings.Repeat("v", 300)
+	gen := func(int) (string, error) { return long, nil }
+	plain := must(token.NewIDTokens(a, "plain", token.IDTokenOptions{ExpiresIn: time.Hour, Storage: token.Plain, Generate: gen}))(t, "NewIDTokens")
+	if _, err := plain.Issue(context.Background(), u.ID); err == nil || !strings.Contains(err.Error(), "unusable value") {
+		t.Fatalf("Plain Issue of a 300-byte value: %v", err)
+	}
+	if _, err := plain.Validate(context.Background(), long); !errors.Is(err, token.ErrInvalidToken) {
+		t.Fatalf("Plain Validate of a 300-byte value: %v", err)
+	}
+	hashed := must(token.NewIDTokens(a, "hashed", token.IDTokenOptions{ExpiresIn: time.Hour, Generate: gen}))(t, "NewIDTokens")
+	tok := must(hashed.Issue(context.Background(), u.ID))(t, "Issue")
+	if _, err := hashed.Validate(context.Background(), tok.String()); err != nil {
+		t.Fatalf("Hashed Validate of a 300-byte value: %v", err)
 	}
 }

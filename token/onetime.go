@@ -56,7 +56,7 @@ func NewOneTimeTokens(auth *latch.Auth, name string, opts OneTimeTokenOptions) (
 	if err != nil {
 		return nil, err
 	}
-	length, err := checkLength(c, opts.Length, 32)
+	length, err := checkLength(c, opts.Storage, opts.Length, 32)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func NewPasswordTokens(auth *latch.Auth, name string, opts PasswordTokenOptions)
 	if err != nil {
 		return nil, err
 	}
-	length, err := checkLength(c, opts.Length, 8)
+	length, err := checkLength(c, opts.Storage, opts.Length, 8)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (p *PasswordTokens) Issue(ctx context.Context, userID string) (Token, error
 // ErrTooManyAttempts, as does every try after it until the next Issue.
 func (p *PasswordTokens) Validate(ctx context.Context, value, userID string) (Token, error) {
 	const op = "validate"
-	if !validValue(value) || !validUserID(userID) {
+	if !p.h.validValue(value) || !validUserID(userID) {
 		return Token{}, p.h.wrap(op, ErrInvalidToken)
 	}
 	now := p.h.auth.Now()
@@ -148,7 +148,7 @@ func (p *PasswordTokens) Validate(ctx context.Context, value, userID string) (To
 // Invalidate deletes the user's code. It succeeds whatever the input, and
 // never touches another user's code.
 func (p *PasswordTokens) Invalidate(ctx context.Context, value, userID string) error {
-	if !validValue(value) || !validUserID(userID) {
+	if !p.h.validValue(value) || !validUserID(userID) {
 		return nil
 	}
 	// The store deletes by (kind, id) alone; TakeToken is its delete that

@@ -65,7 +65,7 @@ func NewPasswordResets(auth *latch.Auth, opts PasswordResetOptions) (*PasswordRe
 	if err != nil {
 		return nil, err
 	}
-	length, err := checkLength(c, opts.Length, 43)
+	length, err := checkLength(c, opts.Storage, opts.Length, 43)
 	if err != nil {
 		return nil, err
 	}

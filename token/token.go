@@ -16,7 +16,10 @@ import (
 
 // MaxLength is the longest token value accepted, in bytes. Longer values,
 // empty ones, and values with bytes outside printable ASCII are refused
-// with ErrInvalidToken before any store is asked.
+// with ErrInvalidToken before any store is asked. authapi's endpoints take
+// values up to the same length. With Plain storage the value is the stored
+// id, so there the limit is latch.MaxIDLength (255), what every store's id
+// column holds.
 const MaxLength = 512
 
 // The errors of the token handlers, matched with errors.Is. Returned errors
@@ -132,6 +135,20 @@ func (s Storage) id(value string) (string, error) {
 // keepsValue reports whether a stored id is the value itself.
 func (s Storage) keepsValue() bool { return s.mode == modePlain }
 
+// maxValue is the longest value this storage can keep: a Plain value is
+// the stored id itself.
+func (s Storage) maxValue() int {
+	if s.keepsValue() {
+		return latch.MaxIDLength
+	}
+	return MaxLength
+}
+
+// validValue is the package's validValue within the storage's limit.
+func (h *handler) validValue(v string) bool {
+	return len(v) <= h.storage.maxValue() && validValue(v)
+}
+
 // validValue reports whether v may be a token value: 1 to MaxLength bytes
 // of printable ASCII. Anything else is refused before a store sees it.
 func validValue(v string) bool {
@@ -237,12 +254,15 @@ func (h *handler) register(c config) error {
 }
 
 // checkLength validates a Length option and returns it or def.
-func checkLength(c config, length, def int) (int, error) {
+func checkLength(c config, storage Storage, length, def int) (int, error) {
 	if length == 0 {
 		return def, nil
 	}
-	if length < 1 || length > MaxLength {
-		return 0, c.errorf("Length", "is %d: want 1 to %d", length, MaxLength)
+	if max := storage.maxValue(); length < 1 || length > max {
+		if storage.keepsValue() {
+			return 0, c.errorf("Length", "is %d: want 1 to %d with Plain storage", length, max)
+		}
+		return 0, c.errorf("Length", "is %d: want 1 to %d", length, max)
 	}
 	return length, nil
 }
@@ -288,8 +308,8 @@ func (h *handler) put(ctx context.Context, op, userID, sessionID string, gen fun
 		if err != nil {
 			return Token{}, h.wrap(op, fmt.Errorf("generating a value: %w", err))
 		}
-		if !validValue(value) {
-			return Token{}, h.wrap(op, fmt.Errorf("the generator returned an unusable value (want 1 to %d bytes of printable ASCII)", MaxLength))
+		if !h.validValue(value) {
+			return Token{}, h.wrap(op, fmt.Errorf("the generator returned an unusable value (want 1 to %d bytes of printable ASCII)", h.storage.maxValue()))
 		}
 		id, err := h.storage.id(value)
 		if err != nil {
@@ -324,7 +344,7 @@ func (h *handler) put(ctx context.Context, op, userID, sessionID string, gen fun
 // not ""). It returns the record even when it has expired, with the
 // expired flag, so the caller decides; an unknown value is ErrInvalidToken.
 func (h *handler) take(ctx context.Context, op, value, userID string) (latch.TokenRecord, bool, error) {
-	if !validValue(value) {
+	if !h.validValue(value) {
 		return latch.TokenRecord{}, false, h.wrap(op, ErrInvalidToken)
 	}
 	id, err := h.storage.id(value)
@@ -378,7 +398,7 @@ func (h *handler) validate(ctx context.Context, op, value, userID string) (Token
 
 // invalidate deletes the token with this value; bad values are ignored.
 func (h *handler) invalidate(ctx context.Context, value string) error {
-	if !validValue(value) {
+	if !h.validValue(value) {
 		return nil
 	}
 	id, err := h.storage.id(value)

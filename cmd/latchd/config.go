@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,12 @@ type options struct {
 	mailTimeout     time.Duration
 	metricsAddr     string
 	mailMaxAttempts int
+	cookieName      string
+	cookieDomain    string
+	cookiePath      string
+	cookieSameSite  string
+	ottNoCookie     bool
+	ottHeader       bool
 	// getenv reads the settings that have no flag (the OAuth providers).
 	getenv func(string) string
 }
@@ -90,6 +97,12 @@ func (o *options) settings() []setting {
 		{name: "mail-timeout", usage: "how long one attempt to send a mail (or call a webhook) may take", dur: &o.mailTimeout, def: "30s"},
 		{name: "mail-lease", usage: "how long a mail being sent stays hidden from the other workers and instances (longer than --mail-timeout); after it, the mail of a killed instance is sent again", dur: &o.mailLease, def: "1m"},
 		{name: "metrics-addr", usage: "serve Prometheus metrics at GET /metrics on this address (a bare :PORT listens on loopback); unset: off", str: &o.metricsAddr},
+		{name: "cookie-name", usage: "session cookie name; auto: __Host-auth_session in prod without --cookie-domain, auth_session otherwise and always with --schema lucia2 (a Lucia app shares it); after a change of the auto name, sessions under the other name go on and move to the new one", str: &o.cookieName, def: "auto"},
+		{name: "cookie-domain", usage: "Domain of the session cookie, such as example.com, so that app.example.com and auth.example.com share it; unset: this host only", str: &o.cookieDomain},
+		{name: "cookie-path", usage: "Path of the session cookie", str: &o.cookiePath, def: "/"},
+		{name: "cookie-same-site", usage: "SameSite of the session cookie: lax, strict or none (none needs --env prod, as browsers take it only with Secure)", str: &o.cookieSameSite, def: "lax"},
+		{name: "ott-disable-set-session-cookie", usage: "POST /api/auth/one-time-token/verify answers the session and its token without setting a cookie (better-auth disableSetSessionCookie)", boolean: &o.ottNoCookie, def: "false"},
+		{name: "ott-set-header-on-new-session", usage: "every response that creates a session carries a set-ott header with a fresh one-time token for it (better-auth setOttHeaderOnNewSession)", boolean: &o.ottHeader, def: "false"},
 		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
 	}
 }
@@ -182,6 +195,9 @@ func (o *options) validate() error {
 			return fmt.Errorf("--cors-origins: %q: %v", c, err)
 		}
 	}
+	if _, err := o.cookieOptions(); err != nil {
+		return err
+	}
 	if o.debugAddr != "" {
 		if err := checkDebugAddr(o.debugAddr); err != nil {
 			return err
@@ -261,4 +277,68 @@ func (o *options) listenAddr() string {
 		return "127.0.0.1:8080"
 	}
 	return ":8080"
+}
+
+// cookieOptions are the session cookie's httpauth options from the
+// --cookie-* settings. The checks that need the Auth (Secure) are
+// httpauth.New's; the ones here give the flags' names.
+func (o *options) cookieOptions() (httpauth.Options, error) {
+	var opts httpauth.Options
+	// Empty settings (options built in code, not by the flag set) are the
+	// flags' defaults.
+	switch strings.ToLower(o.cookieSameSite) {
+	case "lax", "":
+		opts.SameSite = http.SameSiteLaxMode
+	case "strict":
+		opts.SameSite = http.SameSiteStrictMode
+	case "none":
+		if o.env != "prod" {
+			return opts, fmt.Errorf("--cookie-same-site none needs --env prod: browsers accept a SameSite=None cookie only with Secure, which dev leaves off")
+		}
+		opts.SameSite = http.SameSiteNoneMode
+	default:
+		return opts, fmt.Errorf("--cookie-same-site %q: want lax, strict or none", o.cookieSameSite)
+	}
+	opts.CookiePath = o.cookiePath
+	if opts.CookiePath == "" {
+		opts.CookiePath = "/"
+	}
+	if !strings.HasPrefix(opts.CookiePath, "/") {
+		return opts, fmt.Errorf("--cookie-path %q: want a path starting with /", o.cookiePath)
+	}
+	opts.CookieDomain = strings.TrimSpace(o.cookieDomain)
+	if strings.Contains(opts.CookieDomain, "://") || strings.ContainsAny(opts.CookieDomain, "/:") {
+		return opts, fmt.Errorf("--cookie-domain %q: want a domain such as example.com, no scheme, port or path", o.cookieDomain)
+	}
+	const hostName = "__Host-" + httpauth.DefaultCookieName
+	name := o.cookieName
+	if name == "" {
+		name = "auto"
+	}
+	switch {
+	case name == "auto" && o.schema == "lucia2":
+		opts.CookieName = httpauth.DefaultCookieName
+	case name == "auto" && o.env == "prod" && opts.CookieDomain == "" && opts.CookiePath == "/":
+		// __Host-: no subdomain (or a page served over http) can set or
+		// shadow it. Sessions from before the change keep working.
+		opts.CookieName = hostName
+		opts.PreviousCookieNames = []string{httpauth.DefaultCookieName}
+	case name == "auto" && o.env == "prod":
+		opts.CookieName = httpauth.DefaultCookieName
+		opts.PreviousCookieNames = []string{hostName}
+	case name == "auto":
+		opts.CookieName = httpauth.DefaultCookieName
+	case strings.HasPrefix(name, "__Host-") && o.schema == "lucia2":
+		return opts, fmt.Errorf("--cookie-name %q: not with --schema lucia2, where the Lucia app reads the session cookie under its own name (auth_session)", name)
+	case strings.HasPrefix(name, "__Host-") && (o.env != "prod" || opts.CookieDomain != "" || opts.CookiePath != "/"):
+		return opts, fmt.Errorf("--cookie-name %q: a __Host- cookie needs --env prod (Secure), no --cookie-domain and --cookie-path /", name)
+	case strings.HasPrefix(name, "__Secure-") && o.env != "prod":
+		return opts, fmt.Errorf("--cookie-name %q: a __Secure- cookie needs --env prod (Secure)", name)
+	default:
+		opts.CookieName = name
+	}
+	if (&http.Cookie{Name: opts.CookieName, Value: "x", Domain: opts.CookieDomain}).Valid() != nil {
+		return opts, fmt.Errorf("--cookie-name %q or --cookie-domain %q is not valid in a cookie", o.cookieName, o.cookieDomain)
+	}
+	return opts, nil
 }

@@ -706,8 +706,8 @@ func TestProd(t *testing.T) {
 	if h := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=") {
 		t.Errorf("prod over https: Strict-Transport-Security %q", h)
 	}
-	if c := res.Cookies(); len(c) != 1 || !c[0].Secure || !c[0].HttpOnly {
-		t.Errorf("prod cookie %+v, want Secure and HttpOnly", c)
+	if c := res.Cookies(); len(c) != 1 || !c[0].Secure || !c[0].HttpOnly || c[0].Name != "__Host-auth_session" {
+		t.Errorf("prod cookie %+v, want __Host-auth_session, Secure and HttpOnly", c)
 	}
 	m := sink.wait(t, 1)
 	for _, want := range []string{"To: <prod@example.com>", "Example", "https://auth.example.test/api/auth/email-verification/", "text/html"} {

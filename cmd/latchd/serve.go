@@ -78,10 +78,14 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 	}
 	// The Origin check compares with --base-url when it is set; otherwise
 	// with the request's own origin (any loopback name works in dev).
-	sessions, err := httpauth.New(b.auth, httpauth.Options{
-		AllowedOrigins: origins, CORSOrigins: splitList(o.corsOrigins), BaseURL: o.baseURL,
-		TrustForwardedHost: len(proxies) > 0, TrustedProxies: proxies, Logger: log,
-	})
+	cookieOpts, err := o.cookieOptions()
+	if err != nil { // checked in validate
+		ln.Close()
+		return err
+	}
+	cookieOpts.AllowedOrigins, cookieOpts.CORSOrigins, cookieOpts.BaseURL = origins, splitList(o.corsOrigins), o.baseURL
+	cookieOpts.TrustForwardedHost, cookieOpts.TrustedProxies, cookieOpts.Logger = len(proxies) > 0, proxies, log
+	sessions, err := httpauth.New(b.auth, cookieOpts)
 	if err != nil {
 		ln.Close()
 		return err
@@ -99,6 +103,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		Mailer: mailer, Outbox: outbox, MailTemplates: mail.Templates{AppName: o.appName},
 		ThrottleStore: throttles, MaxConcurrentHashes: o.maxHashes, HashWait: o.hashWait,
 		Queue: b.outbox, MailBackoff: o.mailRetry, MailMaxAttempts: o.mailMaxAttempts, MailLease: o.mailLease, MailTimeout: o.mailTimeout,
+		OTTDisableSetSessionCookie: o.ottNoCookie, SetOTTHeaderOnNewSession: o.ottHeader,
 	}
 	if len(proxies) > 0 {
 		cfg.ClientIP = proxies.ClientIP
