@@ -56,9 +56,12 @@ func (a *Auth) CreateUser(ctx context.Context, opts CreateUserOptions) (User, er
 	}
 	var key *KeyRecord
 	if opts.Key != nil {
-		k, err := a.keyRecord(id, *opts.Key)
+		k, asGiven, err := a.keyRecord(id, *opts.Key)
 		if err != nil {
 			return User{}, fmt.Errorf("latch: create user: %w", err)
+		}
+		if a.legacyKeyTaken(ctx, asGiven) {
+			return User{}, fmt.Errorf("latch: create user: %w", ErrDuplicateKeyID)
 		}
 		key = &k
 	}
