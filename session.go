@@ -15,28 +15,31 @@ const (
 	StateIdle   = "idle"
 )
 
-// Session is a signed-in user's session.
+// Session is a signed-in user's session. It marshals to JSON with the names
+// the HTTP API uses (id, userId, activeExpires, idleExpires, state, fresh,
+// attributes, user); the token is never marshalled, so logging or returning
+// a Session as JSON cannot leak it.
 type Session struct {
 	// ID identifies the session in the store and in lists; it is safe to
 	// show. In the default profile it is the SHA-256 of Token.
-	ID string
+	ID string `json:"id"`
 	// Token is the secret the client holds (cookie or bearer token). It is
 	// set when the session is created or validated with it, and empty in
 	// lists. In the lucia2 profile it equals ID.
-	Token  string
-	UserID string
-	User   User
+	Token  string `json:"-"`
+	UserID string `json:"userId"`
+	User   User   `json:"user,omitzero"`
 	// ActiveExpires ends the active period; IdleExpires ends the idle
 	// period, after which the session is dead. Both ends are exclusive, as
 	// in Lucia: at the instant IdleExpires the session is already dead.
-	ActiveExpires time.Time
-	IdleExpires   time.Time
+	ActiveExpires time.Time `json:"activeExpires"`
+	IdleExpires   time.Time `json:"idleExpires"`
 	// State is StateActive or StateIdle.
-	State string
+	State string `json:"state"`
 	// Fresh reports that the session was just created or renewed: the HTTP
 	// layer sets its cookie again.
-	Fresh      bool
-	Attributes Attributes
+	Fresh      bool       `json:"fresh"`
+	Attributes Attributes `json:"attributes"`
 }
 
 // CreateSessionOptions describe a new session. Zero periods take the Auth's.

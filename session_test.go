@@ -1,7 +1,9 @@
 package latch_test
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -162,5 +164,41 @@ func TestInvalidateSessionTokenTrap(t *testing.T) {
 		if _, err := lucia.ValidateSession(ctx, s2.Token); !errors.Is(err, latch.ErrInvalidSessionID) {
 			t.Errorf("lucia2 (byToken=%v): session still valid: %v", byToken, err)
 		}
+	}
+}
+
+// TestSessionJSON: User and Session marshal with the API's names, and a
+// Session's token never appears in its JSON.
+func TestSessionJSON(t *testing.T) {
+	auth, err := latch.New(latch.Config{Store: memory.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := auth.CreateUser(t.Context(), latch.CreateUserOptions{Attributes: latch.Attributes{"email": "a@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := auth.CreateSession(t.Context(), latch.CreateSessionOptions{UserID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"id", "userId", "activeExpires", "idleExpires", "state", "fresh", "attributes", "user"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("session JSON has no %q: %s", k, b)
+		}
+	}
+	if strings.Contains(string(b), s.Token) || got["Token"] != nil || got["token"] != nil {
+		t.Errorf("session JSON carries the token: %s", b)
+	}
+	if user, _ := got["user"].(map[string]any); user["id"] != u.ID {
+		t.Errorf("session JSON user = %v, want id %q", got["user"], u.ID)
 	}
 }

@@ -11,10 +11,11 @@ import (
 // MaxIDLength is the longest user id, key part or session token accepted.
 const MaxIDLength = 255
 
-// User is an application user.
+// User is an application user. It marshals to JSON as {"id", "attributes"},
+// the API's name for the id.
 type User struct {
-	ID         string
-	Attributes Attributes
+	ID         string     `json:"id"`
+	Attributes Attributes `json:"attributes"`
 }
 
 // CreateUserOptions describe a new user.

@@ -253,37 +253,37 @@ func (h *Handler) defaultTokens() error {
 			ExpiresIn: 10 * time.Minute, Length: 8, MaxAttempts: 5,
 		})
 		if err != nil {
-			return fmt.Errorf("authapi: verification codes: %w", err)
+			return kindClash("VerificationCodes", err)
 		}
 	}
 	if h.links == nil {
 		h.links, err = token.NewIDTokens(h.auth, "email-verification-link", token.IDTokenOptions{ExpiresIn: 24 * time.Hour})
 		if err != nil {
-			return fmt.Errorf("authapi: verification links: %w", err)
+			return kindClash("VerificationLinks", err)
 		}
 	}
 	if h.resets == nil {
 		h.resets, err = token.NewPasswordResets(h.auth, token.PasswordResetOptions{ExpiresIn: time.Hour})
 		if err != nil {
-			return fmt.Errorf("authapi: password resets: %w", err)
+			return kindClash("PasswordResets", err)
 		}
 	}
 	if h.magic == nil {
 		h.magic, err = token.NewIDTokens(h.auth, "magic-link", token.IDTokenOptions{ExpiresIn: 15 * time.Minute})
 		if err != nil {
-			return fmt.Errorf("authapi: magic links: %w", err)
+			return kindClash("MagicLinks", err)
 		}
 	}
 	if h.oneTime == nil {
 		h.oneTime, err = token.NewOneTimeTokens(h.auth, "one-time-token", token.OneTimeTokenOptions{ExpiresIn: 3 * time.Minute})
 		if err != nil {
-			return fmt.Errorf("authapi: one-time tokens: %w", err)
+			return kindClash("OneTimeTokens", err)
 		}
 	}
 	if h.cliCodes == nil {
 		h.cliCodes, err = token.NewAuthorizationCodes(h.auth, "cli-authorization-code", token.AuthorizationCodeOptions{})
 		if err != nil {
-			return fmt.Errorf("authapi: CLI authorization codes: %w", err)
+			return kindClash("CLICodes", err)
 		}
 	}
 	if h.emailChg == nil {
@@ -293,6 +293,13 @@ func (h *Handler) defaultTokens() error {
 		}
 	}
 	return nil
+}
+
+// kindClash names the Config field to set when a default token handler
+// cannot be made, most often because the Auth already has a handler of
+// that kind (a second Handler on one Auth, or your own token.New...).
+func kindClash(field string, err error) error {
+	return fmt.Errorf("authapi: the default Config.%s: %w (pass the handler you already made in authapi.Config.%s, or use one Handler per Auth)", field, err, field)
 }
 
 // ServeHTTP serves the API and the pages.

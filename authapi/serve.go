@@ -24,8 +24,17 @@ type infoKey struct{}
 
 func setRoute(r *http.Request) {
 	if ri, ok := r.Context().Value(infoKey{}).(*reqInfo); ok {
-		ri.route = r.Method + " " + r.Pattern
+		ri.route = routeName(r)
 	}
+}
+
+// routeName is "METHOD pattern" for the access log; a pattern that names
+// its method already ("GET /sign-up") is not given it twice.
+func routeName(r *http.Request) string {
+	if strings.HasPrefix(r.Pattern, r.Method+" ") {
+		return r.Pattern
+	}
+	return r.Method + " " + r.Pattern
 }
 
 // statusWriter records the status written and whether anything was.
