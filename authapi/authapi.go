@@ -48,6 +48,15 @@ type Config struct {
 	// settings follow Auth's Env through Sessions.
 	Dev bool
 
+	// DisablePages serves the JSON API alone (every other path is a JSON
+	// 404): for an app with its own pages that mounts the handler beside
+	// them, mux.Handle("/api/auth/", h). The dev outbox is then at
+	// GET /api/auth/dev/outbox (it is there with pages too).
+	DisablePages bool
+	// Links are where mailed links and the redirects after them go; the
+	// defaults are authapi's pages. See Links.
+	Links Links
+
 	// Logger receives one line per request (route pattern, status,
 	// duration) and the errors behind 5xx answers; never a secret. Every
 	// line of a request carries its request_id, which the answer sends as
@@ -157,9 +166,14 @@ type Handler struct {
 	oauth      *oauth.Client
 	breached   BreachChecker
 
-	jobs  *jobQueue
-	pages *pageSet
-	root  http.Handler
+	jobs   *jobQueue
+	pages  *pageSet
+	noPage bool
+	linkTo Links
+	// oauthLanding is where an OAuth sign-in without a next lands:
+	// Links.SignedIn when set, else the account page (or "/" without pages).
+	oauthLanding string
+	root         http.Handler
 
 	client clientJS // GET /api/auth/client.js
 }
@@ -183,6 +197,17 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if h.mails.BaseURL == "" {
 		h.mails.BaseURL = h.baseURL
+	}
+	h.noPage, h.linkTo = cfg.DisablePages, cfg.Links
+	h.oauthLanding = cfg.Links.SignedIn
+	if h.oauthLanding == "" {
+		h.oauthLanding = "/account"
+		if h.noPage {
+			h.oauthLanding = "/"
+		}
+	}
+	if err := h.linkTo.fill(!h.noPage); err != nil {
+		return nil, err
 	}
 	if h.log == nil {
 		h.log = slog.Default()

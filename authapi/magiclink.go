@@ -91,10 +91,10 @@ func (h *Handler) useMagicLink(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, latch.ErrInvalidUserID) {
 			err = ErrInvalidToken // the user was deleted since
 		}
-		h.redirectError(w, r, "/magic-link", err)
+		h.redirectError(w, r, h.failedLink("/magic-link"), err)
 		return nil
 	}
-	http.Redirect(w, r, localPath(r.URL.Query().Get("callbackURL"), "/account?m=signed-in"), http.StatusSeeOther)
+	http.Redirect(w, r, localPath(r.URL.Query().Get("callbackURL"), h.linkTo.SignedIn), http.StatusSeeOther)
 	return nil
 }
 

@@ -65,3 +65,36 @@ func TestTokenKindClashNamesConfigField(t *testing.T) {
 		t.Fatalf("New with a clashing magic-link handler: %v, want an error naming authapi.Config.MagicLinks", err)
 	}
 }
+
+// TestMountedWithoutPages: with DisablePages the handler serves the JSON
+// API alone, mails link where Links say, and New refuses a setup whose
+// reset mails would lead nowhere.
+func TestMountedWithoutPages(t *testing.T) {
+	auth, err := latch.New(latch.Config{Store: memory.New(), Env: latch.EnvDev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := authapi.New(authapi.Config{Auth: auth, BaseURL: "http://localhost", Dev: true, DisablePages: true}); err == nil || !strings.Contains(err.Error(), "Links.PasswordReset") {
+		t.Fatalf("DisablePages without Links.PasswordReset: %v, want an error naming it", err)
+	}
+	e := newEnv(t, memory.New(), func(c *authapi.Config) {
+		c.DisablePages = true
+		c.Links = authapi.Links{PasswordReset: "/reset?token={token}", SignedIn: "/app"}
+	})
+	if r := e.browser().do("GET", "/sign-in", nil); r.status != http.StatusNotFound || r.code() != "NOT_FOUND" {
+		t.Errorf("GET /sign-in without pages: %d %s, want a JSON 404", r.status, r.raw)
+	}
+	e.signUp("ada@example.com", "correct horse battery staple")
+	e.api().do("POST", "/api/auth/password-reset", map[string]string{"email": "ada@example.com"}).want(t, http.StatusAccepted, "")
+	if link := e.mailTo("ada@example.com", "Reset", 1); !strings.Contains(link, e.srv.URL+"/reset?token=") {
+		t.Errorf("reset mail: %q, want a link to /reset?token=", link)
+	}
+	res, err := http.Get(e.srv.URL + "/api/auth/dev/outbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("GET /api/auth/dev/outbox: %d", res.StatusCode)
+	}
+}

@@ -268,7 +268,11 @@ func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, page str
 	if e.Status >= 500 {
 		h.log.ErrorContext(r.Context(), "link failed", "route", route(r), "status", e.Status, "err", err)
 	}
-	http.Redirect(w, r, page+"?e="+url.QueryEscape(e.Code), http.StatusSeeOther)
+	sep := "?"
+	if strings.Contains(page, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, page+sep+"e="+url.QueryEscape(e.Code), http.StatusSeeOther)
 }
 
 func (h *Handler) formPage(name, title string) func(http.ResponseWriter, *http.Request) error {

@@ -53,7 +53,7 @@ func (h *Handler) requestPasswordReset(r *http.Request, rawEmail string) error {
 			return err
 		}
 		h.recordAs(ctx, u.ID, evTokenIssued, h.resets.Name(), ip, ua)
-		return h.mailer.Send(ctx, h.mails.PasswordReset(email, "/password-reset/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
+		return h.mailer.Send(ctx, h.mails.PasswordReset(email, h.resetLink(tok.String()), tok.ExpiresAt.Sub(h.auth.Now())))
 	})
 	return nil
 }

@@ -65,7 +65,11 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (h *Handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	h.apiRoutes(mux)
-	h.pageRoutes(mux)
+	if h.noPage {
+		mux.HandleFunc("/", h.noPages)
+	} else {
+		h.pageRoutes(mux)
+	}
 	return h.cors(h.outer(h.sessions.Middleware(mux)))
 }
 
@@ -101,6 +105,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	}
 	if h.outbox != nil {
 		a("/api/dev/outbox", methods{"GET": h.outboxAPI})
+		a("/api/auth/dev/outbox", methods{"GET": h.outboxAPI}) // under the API's prefix, for a handler mounted there
 	}
 	mux.Handle("/api/", h.api(methods{})) // JSON 404 for every other API path
 }
