@@ -98,3 +98,13 @@ func TestMountedWithoutPages(t *testing.T) {
 		t.Errorf("GET /api/auth/dev/outbox: %d", res.StatusCode)
 	}
 }
+
+// TestSignInPageWhenSignedIn: /sign-in for a signed-in browser goes to the
+// account page (or to next), not to a sign-in form.
+func TestSignInPageWhenSignedIn(t *testing.T) {
+	e := newEnv(t, memory.New(), nil)
+	b, _ := e.signUp("ada@example.com", "correct horse battery staple")
+	wantRedirect(t, b.do("GET", "/sign-in", nil), "/account")
+	wantRedirect(t, b.do("GET", "/sign-in?next=/verify-email", nil), "/verify-email")
+	e.browser().do("GET", "/sign-in", nil).want(t, http.StatusOK, "")
+}

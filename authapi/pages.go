@@ -297,7 +297,12 @@ func (h *Handler) signUpPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) error {
-	h.render(w, r, http.StatusOK, "sign-in", pageData{Title: "Sign in", Next: localPath(r.URL.Query().Get("next"), "")})
+	next := localPath(r.URL.Query().Get("next"), "")
+	if _, err := currentSession(r); err == nil { // signed in already: nothing to do here
+		http.Redirect(w, r, orDefault(next, "/account"), http.StatusSeeOther)
+		return nil
+	}
+	h.render(w, r, http.StatusOK, "sign-in", pageData{Title: "Sign in", Next: next})
 	return nil
 }
 
