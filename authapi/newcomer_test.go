@@ -108,3 +108,45 @@ func TestSignInPageWhenSignedIn(t *testing.T) {
 	wantRedirect(t, b.do("GET", "/sign-in?next=/verify-email", nil), "/verify-email")
 	e.browser().do("GET", "/sign-in", nil).want(t, http.StatusOK, "")
 }
+
+// TestLinkPagesTellTheTruth: a used or expired reset link says so when it
+// opens, before any password is typed, and offers a new link; a second
+// click on a magic link by the browser it signed in is no error.
+func TestLinkPagesTellTheTruth(t *testing.T) {
+	e := newEnv(t, memory.New(), nil)
+	email, pw := "ada@example.com", "correct horse battery staple"
+	e.signUp(email, pw)
+	resetLink := func(n int) string {
+		e.api().do("POST", "/api/auth/password-reset", map[string]string{"email": email}).want(t, http.StatusAccepted, "")
+		l := linkIn(t, e.mailTo(email, "Reset", n), "/password-reset/")
+		return strings.TrimPrefix(l, e.srv.URL)
+	}
+	used := resetLink(1)
+	tok := used[strings.LastIndex(used, "/")+1:]
+	e.api().do("POST", "/api/auth/password-reset/"+tok, map[string]string{"password": "another good password"}).want(t, http.StatusOK, "")
+	r := e.browser().do("GET", used, nil)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.html(), "already been used") || !strings.Contains(r.html(), `action="/password-reset"`) {
+		t.Errorf("used reset link: %d %.400s; want the request form saying the link was used", r.status, r.raw)
+	}
+
+	expiring := resetLink(2)
+	e.clock.Advance(2 * time.Hour)
+	r = e.browser().do("GET", expiring, nil)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.html(), "expired") {
+		t.Errorf("expired reset link: %d %.400s; want it said at once", r.status, r.raw)
+	}
+
+	fresh := resetLink(3)
+	wantRedirect(t, e.browser().do("GET", fresh, nil), "/password-reset/new")
+
+	// Magic link: the second click by the same browser lands signed in.
+	e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": email}).want(t, http.StatusAccepted, "")
+	ml := strings.TrimPrefix(linkIn(t, e.mailTo(email, "Sign in", 1), "/api/auth/magic-link/"), e.srv.URL)
+	b := e.browser()
+	first := b.do("GET", ml, nil)
+	if first.status != http.StatusSeeOther {
+		t.Fatalf("magic link: %d", first.status)
+	}
+	wantRedirect(t, b.do("GET", ml, nil), "/account")
+	wantRedirect(t, e.browser().do("GET", ml, nil), "/magic-link?e=INVALID_TOKEN")
+}

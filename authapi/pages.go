@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/httpauth"
+	"github.com/latchauth/latch/token"
 )
 
 //go:embed templates/*.html static/*
@@ -429,6 +430,9 @@ func (h *Handler) passwordResetLink(w http.ResponseWriter, r *http.Request) erro
 		http.Redirect(w, r, "/password-reset?e=INVALID_TOKEN", http.StatusSeeOther)
 		return nil
 	}
+	if dead, err := h.deadResetLink(w, r, value); dead || err != nil {
+		return err
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: resetCookie, Value: value, Path: "/password-reset/new", MaxAge: int(time.Hour / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.auth.Env() == latch.EnvProd,
@@ -443,6 +447,8 @@ func (h *Handler) passwordResetForm(w http.ResponseWriter, r *http.Request) erro
 		d.Error = "This page works from the link in a password reset mail. Ask for a new one below."
 		h.render(w, r, http.StatusBadRequest, "password-reset", pageData{Title: "Reset your password", Error: d.Error})
 		return nil
+	} else if dead, err := h.deadResetLink(w, r, c.Value); dead || err != nil {
+		return err
 	}
 	h.render(w, r, http.StatusOK, "password-reset-form", d)
 	return nil
@@ -462,6 +468,27 @@ func (h *Handler) passwordResetPost(w http.ResponseWriter, r *http.Request) erro
 	clearResetCookie(w)
 	http.Redirect(w, r, "/account?m=password-changed", http.StatusSeeOther)
 	return nil
+}
+
+// deadResetLink checks a reset token without consuming it. A used or
+// expired one gets, at once, the page that asks for a new link (instead of
+// a form that fails after a password was typed); dead is then true.
+func (h *Handler) deadResetLink(w http.ResponseWriter, r *http.Request, value string) (dead bool, err error) {
+	_, err = h.resets.Peek(r.Context(), value)
+	var msg string
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, token.ErrExpiredToken):
+		msg = "This reset link has expired. Ask for a new one below."
+	case errors.Is(err, token.ErrInvalidToken):
+		msg = "This reset link has already been used or is no longer valid. Ask for a new one below."
+	default:
+		return true, err
+	}
+	clearResetCookie(w)
+	h.render(w, r, http.StatusBadRequest, "password-reset", pageData{Title: "Reset your password", Error: msg})
+	return true, nil
 }
 
 func clearResetCookie(w http.ResponseWriter) {
