@@ -57,6 +57,18 @@ type Config struct {
 	// defaults are authapi's pages. See Links.
 	Links Links
 
+	// SessionDetails says whether sessions keep the browser's user agent,
+	// address, sign-in time and last use (written at most every 5 minutes),
+	// shown on the account page, as session attributes (user_agent, ip,
+	// signed_in_at, last_used_at). Default on in the default profile; off
+	// in the lucia2 profile, whose session table keeps only the attribute
+	// columns it has: add those columns and set SessionDetailsOn.
+	SessionDetails SessionDetails
+	// Locate, when set, names where an address is ("Berlin, Germany") for
+	// the account page's sessions; "" when it cannot tell. latchd sets it
+	// from --geoip-db with package authapi/geoip.
+	Locate func(ip string) string
+
 	// Logger receives one line per request (route pattern, status,
 	// duration) and the errors behind 5xx answers; never a secret. Every
 	// line of a request carries its request_id, which the answer sends as
@@ -170,6 +182,9 @@ type Handler struct {
 	pages  *pageSet
 	noPage bool
 	linkTo Links
+	// details: sessions keep user agent, IP and times (Config.SessionDetails).
+	details bool
+	locate  func(ip string) string
 	// oauthLanding is where an OAuth sign-in without a next lands:
 	// Links.SignedIn when set, else the account page (or "/" without pages).
 	oauthLanding string
@@ -198,7 +213,16 @@ func New(cfg Config) (*Handler, error) {
 	if h.mails.BaseURL == "" {
 		h.mails.BaseURL = h.baseURL
 	}
-	h.noPage, h.linkTo = cfg.DisablePages, cfg.Links
+	h.noPage, h.linkTo, h.locate = cfg.DisablePages, cfg.Links, cfg.Locate
+	switch cfg.SessionDetails {
+	case SessionDetailsDefault:
+		h.details = cfg.Auth.Profile() != latch.ProfileLucia2
+	case SessionDetailsOn:
+		h.details = true
+	case SessionDetailsOff:
+	default:
+		return nil, fmt.Errorf("authapi: Config.SessionDetails %d: want SessionDetailsDefault, On or Off", cfg.SessionDetails)
+	}
 	h.oauthLanding = cfg.Links.SignedIn
 	if h.oauthLanding == "" {
 		h.oauthLanding = "/account"

@@ -150,3 +150,71 @@ func TestLinkPagesTellTheTruth(t *testing.T) {
 	wantRedirect(t, b.do("GET", ml, nil), "/account")
 	wantRedirect(t, e.browser().do("GET", ml, nil), "/magic-link?e=INVALID_TOKEN")
 }
+
+// TestAccountSessionDetails: the account page names each session by
+// browser and system, address and times (in <time datetime> for the
+// reader's zone), with buttons named for screen readers; the last use is
+// written at most every few minutes.
+func TestAccountSessionDetails(t *testing.T) {
+	e := newEnv(t, memory.New(), func(c *authapi.Config) {
+		c.Locate = func(ip string) string {
+			if ip == "127.0.0.1" {
+				return "Loopback, Localhost"
+			}
+			return ""
+		}
+	})
+	email, pw := "ada@example.com", "correct horse battery staple"
+	b, _ := e.signUp(email, pw)
+	firefox := "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+	other := e.api()
+	r := other.do("POST", "/api/auth/sign-in", map[string]string{"email": email, "password": pw}, "User-Agent", firefox).want(t, http.StatusOK, "")
+	other.bearer = r.str("token")
+	otherID := r.str("session", "id")
+
+	page := b.do("GET", "/account", nil).want(t, http.StatusOK, "").html()
+	for _, want := range []string{"Firefox on Linux", "127.0.0.1 · Loopback, Localhost", `<time datetime="`, `aria-label="Sign out Firefox on Linux, last used`, `aria-label="Sign out this browser"`, `src="/static/local-time.js"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("account page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, ">Revoke<") {
+		t.Error("account page still says Revoke beside Sign out")
+	}
+
+	lastUsed := func() time.Time {
+		t.Helper()
+		s, err := e.auth.GetSessionByID(t.Context(), otherID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Attributes.Time(authapi.SessionLastUsedAttribute)
+	}
+	signedIn := lastUsed()
+	e.clock.Advance(time.Minute)
+	other.do("GET", "/api/auth/session", nil).want(t, http.StatusOK, "")
+	if got := lastUsed(); !got.Equal(signedIn) {
+		t.Errorf("last use written a minute after sign-in: %v, want %v kept", got, signedIn)
+	}
+	e.clock.Advance(5 * time.Minute)
+	other.do("GET", "/api/auth/session", nil).want(t, http.StatusOK, "")
+	if got := lastUsed(); !got.Equal(e.clock.Now().Truncate(time.Millisecond)) {
+		t.Errorf("last use after 6 minutes: %v, want %v", got, e.clock.Now())
+	}
+}
+
+func TestDescribeUserAgent(t *testing.T) {
+	for ua, want := range map[string]string{
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0":           "Edge on Windows",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1": "Safari on iOS",
+		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36":                   "Chrome on Android",
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15":                      "Safari on macOS",
+		"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0":                                                                  "Firefox on Linux",
+		"curl/8.5.0": "curl",
+		"":           "",
+	} {
+		if got := authapi.DescribeUserAgent(ua); got != want {
+			t.Errorf("DescribeUserAgent(%.40q) = %q, want %q", ua, got, want)
+		}
+	}
+}

@@ -79,6 +79,11 @@ type sessionView struct {
 	ID, Short                  string
 	ActiveExpires, IdleExpires string
 	Current                    bool
+	// Device is the browser and system ("Firefox on Linux"), IP the address
+	// it signed in from, Location where that is (with Config.GeoIP);
+	// SignedIn and LastUsed are times (RFC 3339, UTC) for <time datetime>.
+	Device, IP, Location string
+	SignedIn, LastUsed   *time.Time
 }
 
 type mailView struct {
@@ -168,6 +173,7 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	if h.outbox != nil {
 		p("GET /dev/outbox", h.outboxPage)
 	}
+	mux.HandleFunc("GET /static/local-time.js", h.localTimeJS)
 	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r)
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -186,7 +192,7 @@ func (h *Handler) page(fn func(http.ResponseWriter, *http.Request) error) http.H
 		setRoute(r)
 		hd := w.Header()
 		hd.Set("Cache-Control", "no-store")
-		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		if !safeMethod(r.Method) {
 			if err := h.sessions.CheckOrigin(r); err != nil {
 				h.renderError(w, r, ErrInvalidOrigin)
@@ -522,6 +528,7 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) error {
 			ID: handle, Short: handle[:8], Current: x.ID == s.ID,
 			ActiveExpires: x.ActiveExpires.UTC().Format(timeLayout), IdleExpires: x.IdleExpires.UTC().Format(timeLayout),
 		}
+		h.describeSession(&v, x)
 		if v.Current { // this browser's first
 			views = append([]sessionView{v}, views...)
 		} else {

@@ -70,7 +70,7 @@ func (h *Handler) routes() http.Handler {
 	} else {
 		h.pageRoutes(mux)
 	}
-	return h.cors(h.outer(h.sessions.Middleware(mux)))
+	return h.cors(h.outer(h.sessions.Middleware(h.touch(mux))))
 }
 
 func (h *Handler) apiRoutes(mux *http.ServeMux) {
