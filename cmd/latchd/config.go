@@ -41,6 +41,7 @@ type options struct {
 	pwnedURL        string
 	sessionMaxLife  time.Duration
 	debugAddr       string
+	geoipDB         string
 	// getenv reads the settings that have no flag (the OAuth providers).
 	getenv func(string) string
 }
@@ -80,6 +81,7 @@ func (o *options) settings() []setting {
 		{name: "pwned-url", usage: "refuse new passwords found in data breaches, asking this Pwned Passwords range API (only 5 hex characters of the SHA-1 leave); auto: " + pwned.DefaultURL + " in prod, off in dev; off: no check", str: &o.pwnedURL, def: "auto"},
 		{name: "session-max-lifetime", usage: "absolute session timeout: a session ends this long after sign-in however much it is used (0: never; with --schema lucia2 only if user_session has a latch_created_at column)", dur: &o.sessionMaxLife, def: "720h"},
 		{name: "purge-interval", usage: "how often expired sessions and tokens are deleted (0: never)", dur: &o.purgeInterval, def: "1h"},
+		{name: "geoip-db", usage: "a MaxMind-format city or country database (.mmdb, e.g. GeoLite2-City): the account page shows where each session signed in from; unset: addresses only", str: &o.geoipDB},
 		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
 	}
 }
