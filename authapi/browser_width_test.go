@@ -47,3 +47,28 @@ func TestBrowserNoHorizontalScroll(t *testing.T) {
 		check(w, signedIn)
 	}
 }
+
+// TestBrowserFieldInError: after a wrong password the password field is
+// marked aria-invalid, tied to the message and focused; its "Show
+// password" box reveals and hides it.
+func TestBrowserFieldInError(t *testing.T) {
+	e := newEnv(t, memory.New(), nil)
+	e.signUp("ada@example.com", "correct horse battery staple")
+	b := newBrowser(t, e.srv.URL)
+	b.open("/sign-in")
+	b.fill("form[action='/sign-in']", map[string]string{"email": "ada@example.com", "password": "not the password"})
+	b.submit("form[action='/sign-in'] button", "/sign-in")
+	b.run("page scripts", chromedp.WaitVisible(chromedp.CSS(".toggle-password input")))
+	got := get(b, "field in error", chromedp.Evaluate[string](`[document.activeElement.name, document.activeElement.getAttribute("aria-invalid"), document.activeElement.getAttribute("aria-describedby")].join(",")`))
+	if got != "password,true,form-error" {
+		t.Errorf("focused field, aria-invalid, aria-describedby = %q, want password,true,form-error", got)
+	}
+	b.run("show password", chromedp.Click(chromedp.CSS(".toggle-password input")))
+	if typ := get(b, "type", chromedp.Evaluate[string](`document.querySelector('input[name="password"]').type`)); typ != "text" {
+		t.Errorf("after Show the field is %q, want text", typ)
+	}
+	b.run("hide password", chromedp.Click(chromedp.CSS(".toggle-password input")))
+	if typ := get(b, "type", chromedp.Evaluate[string](`document.querySelector('input[name="password"]').type`)); typ != "password" {
+		t.Errorf("after Hide the field is %q, want password", typ)
+	}
+}

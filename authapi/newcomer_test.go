@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -218,3 +219,27 @@ func TestDescribeUserAgent(t *testing.T) {
 		}
 	}
 }
+
+// TestCodeAndThrottlePagesSayHowMuch: a wrong code says how many tries
+// are left; the throttled sign-in page says how long to wait.
+func TestCodeAndThrottlePagesSayHowMuch(t *testing.T) {
+	e := newEnv(t, memory.New(), nil)
+	email, pw := "ada@example.com", "correct horse battery staple"
+	b, _ := e.signUp(email, pw)
+	r := b.do("POST", "/verify-email", url.Values{"code": {"00000000"}}.Encode(), "Content-Type", formType)
+	if !strings.Contains(r.html(), "4 attempts left") || !strings.Contains(r.html(), `data-field="code"`) {
+		t.Errorf("wrong code page: %d %.600s; want 4 attempts left and the code field marked", r.status, r.raw)
+	}
+	var last *response
+	for range 10 {
+		last = e.browser().do("POST", "/sign-in", url.Values{"email": {email}, "password": {"wrong password here"}}.Encode(), "Content-Type", formType)
+		if last.status == http.StatusTooManyRequests {
+			break
+		}
+	}
+	if last.status != http.StatusTooManyRequests || !strings.Contains(last.html(), "try again in ") {
+		t.Errorf("throttled sign-in page: %d %.600s; want the wait", last.status, last.raw)
+	}
+}
+
+const formType = "application/x-www-form-urlencoded"

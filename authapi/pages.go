@@ -64,6 +64,7 @@ type pageData struct {
 	Error string
 
 	Email, Name, Next string // form values to show again
+	ErrorField        string // the field Error is about: marked aria-invalid and focused
 	Sessions          []sessionView
 	Methods           []linkedJSON // linked sign-in methods, on /account
 	Token             string       // the token of a mailed link, on its confirmation page
@@ -174,6 +175,7 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 		p("GET /dev/outbox", h.outboxPage)
 	}
 	mux.HandleFunc("GET /static/local-time.js", h.localTimeJS)
+	mux.HandleFunc("GET /static/forms.js", h.formsJS)
 	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r)
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -264,8 +266,21 @@ func (h *Handler) formError(w http.ResponseWriter, r *http.Request, name string,
 	}
 	setRetryAfter(w, e)
 	d.Error = e.Message
+	if e.Status == http.StatusTooManyRequests && e.RetryAfter > 0 {
+		d.Error = strings.TrimSuffix(strings.TrimSuffix(d.Error, ": try again later"), ".") + ": try again in " + waitText(e.RetryAfter)
+	}
+	d.ErrorField = errorFields[e.Code]
 	h.render(w, r, e.Status, name, d)
 	return nil
+}
+
+// errorFields names the form field an error is about, so the page marks it
+// aria-invalid and puts the focus there.
+var errorFields = map[string]string{
+	"INVALID_EMAIL": "email", "USER_ALREADY_EXISTS": "email",
+	"INVALID_CREDENTIALS": "password", "PASSWORD_TOO_SHORT": "password", "PASSWORD_TOO_LONG": "password",
+	"PASSWORD_BREACHED": "password", "INVALID_CODE": "code", "TOO_MANY_ATTEMPTS": "code",
+	"INVALID_NAME": "name",
 }
 
 // redirectError sends a browser that followed a mailed link to a page that

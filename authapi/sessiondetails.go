@@ -131,6 +131,18 @@ func DescribeUserAgent(ua string) string {
 //go:embed static/local-time.js
 var localTimeJS []byte
 
+//go:embed static/forms.js
+var formsJS []byte
+
+// formsJS serves the script that marks and focuses the field in error and
+// adds show-password buttons.
+func (h *Handler) formsJS(w http.ResponseWriter, r *http.Request) {
+	setRoute(r)
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(formsJS)
+}
+
 // localTimeJS serves the script that shows times in the reader's zone.
 func (h *Handler) localTimeJS(w http.ResponseWriter, r *http.Request) {
 	setRoute(r)

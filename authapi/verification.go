@@ -3,6 +3,7 @@ package authapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,6 +72,10 @@ func (h *Handler) verifyCode(r *http.Request, code string) (latch.Session, error
 		return latch.Session{}, ErrInvalidCode
 	}
 	if _, err := h.codes.Validate(r.Context(), code, s.UserID); err != nil {
+		var wrong *token.WrongCodeError
+		if errors.As(err, &wrong) {
+			return latch.Session{}, ErrInvalidCode.withMessage(fmt.Sprintf("%s: %s left", ErrInvalidCode.Message, plural(wrong.AttemptsLeft, "attempt")))
+		}
 		if errors.Is(err, token.ErrInvalidToken) || errors.Is(err, token.ErrExpiredToken) {
 			return latch.Session{}, ErrInvalidCode
 		}
