@@ -3,7 +3,6 @@ package token
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/latchauth/latch"
@@ -154,9 +153,8 @@ type WrongCodeError struct {
 	err          error
 }
 
-func (e *WrongCodeError) Error() string {
-	return fmt.Sprintf("%v (%d attempts left)", e.err, e.AttemptsLeft)
-}
+// Error is the ErrInvalidToken error's text: the count is for pages.
+func (e *WrongCodeError) Error() string { return e.err.Error() }
 
 // Unwrap returns the ErrInvalidToken error.
 func (e *WrongCodeError) Unwrap() error { return e.err }
