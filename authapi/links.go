@@ -22,9 +22,12 @@ type Links struct {
 	// SignedIn is where a magic link or an OAuth sign-in lands when the
 	// request named no callbackURL. Default "/account?m=signed-in".
 	SignedIn string
-	// EmailVerified is where a verification link lands when the request
-	// named no callbackURL. Default "/account?m=email-verified".
-	EmailVerified string
+	// VerifyEmail is the page a verification mail's link opens, with
+	// "{token}" replaced: it verifies with POST
+	// /api/auth/email-verification/verify-link {token, password?} (the
+	// password when the browser is not signed in as the account). Default
+	// "/verify-email/{token}".
+	VerifyEmail string
 	// Failed is where a mailed link that cannot be used (expired, used)
 	// lands, with "?e=<error code>" added. Default: authapi's page for
 	// that link ("/magic-link", "/verify-email").
@@ -49,16 +52,19 @@ func (l *Links) fill(pages bool) error {
 			l.SignedIn = home
 		}
 	}
-	if l.EmailVerified == "" {
-		l.EmailVerified = "/account?m=email-verified"
+	if l.VerifyEmail == "" {
 		if !pages {
-			l.EmailVerified = home
+			return errors.New("authapi: Config.Links.VerifyEmail is required with DisablePages: the page of your app that takes a verification token (\"/verify?token={token}\")")
 		}
+		l.VerifyEmail = "/verify-email/{token}"
+	}
+	if !strings.Contains(l.VerifyEmail, "{token}") {
+		return fmt.Errorf("authapi: Config.Links.VerifyEmail %q: want a {token} placeholder", l.VerifyEmail)
 	}
 	if l.Failed == "" && !pages {
 		l.Failed = home
 	}
-	for name, v := range map[string]string{"PasswordReset": l.PasswordReset, "SignedIn": l.SignedIn, "EmailVerified": l.EmailVerified, "Failed": l.Failed} {
+	for name, v := range map[string]string{"PasswordReset": l.PasswordReset, "SignedIn": l.SignedIn, "VerifyEmail": l.VerifyEmail, "Failed": l.Failed} {
 		if v != "" && !validTarget(strings.ReplaceAll(v, "{token}", "t")) {
 			return fmt.Errorf("authapi: Config.Links.%s %q: want a path starting with / or an absolute http(s) URL", name, v)
 		}
@@ -78,6 +84,11 @@ func validTarget(v string) bool {
 // resetLink is the path or URL a reset mail carries for tok.
 func (h *Handler) resetLink(tok string) string {
 	return strings.ReplaceAll(h.linkTo.PasswordReset, "{token}", url.PathEscape(tok))
+}
+
+// verifyLinkTarget is the page a verification link opens for tok.
+func (h *Handler) verifyLinkTarget(tok string) string {
+	return strings.ReplaceAll(h.linkTo.VerifyEmail, "{token}", url.PathEscape(tok))
 }
 
 // failedLink is where a mailed link that failed sends the browser: the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/latchauth/latch"
@@ -114,7 +113,7 @@ var ErrPasswordRequired = newError(http.StatusUnauthorized, "PASSWORD_REQUIRED",
 // for the proof (/verify-email/{token}). The token is not consumed.
 func (h *Handler) verifyEmailLink(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, "/verify-email/"+url.PathEscape(r.PathValue("token")), http.StatusSeeOther)
+	http.Redirect(w, r, h.verifyLinkTarget(r.PathValue("token")), http.StatusSeeOther)
 	return nil
 }
 

@@ -85,7 +85,7 @@ func newApp(auth *latch.Auth, baseURL string, outbox *mail.Outbox) (*App, error)
 		Links: authapi.Links{
 			PasswordReset: "/reset?token={token}", // your page: it POSTs /api/auth/password-reset/{token}
 			SignedIn:      "/dashboard",
-			EmailVerified: "/dashboard",
+			VerifyEmail:   "/verify?token={token}", // your page: it POSTs /api/auth/email-verification/verify-link
 		},
 	})
 	if err != nil {
