@@ -1,12 +1,10 @@
 package authapi_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,33 +14,20 @@ import (
 	"github.com/latchauth/latch/token"
 )
 
-// lockedBuffer is a log sink safe for the handler's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestAccessLogRoute: a page route reads "GET /sign-up", not "GET GET /sign-up".
 func TestAccessLogRoute(t *testing.T) {
 	var buf lockedBuffer
 	e := newEnv(t, memory.New(), func(c *authapi.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&buf, nil))
 	})
+	logText := func() string {
+		buf.mu.Lock()
+		defer buf.mu.Unlock()
+		return buf.buf.String()
+	}
 	e.browser().do("GET", "/sign-up", nil).want(t, http.StatusOK, "")
 	e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "x@example.com", "password": "wrong password"})
-	log := buf.String()
+	log := logText()
 	if strings.Contains(log, "GET GET") || !strings.Contains(log, `route="GET /sign-up"`) {
 		t.Errorf("access log, want route=\"GET /sign-up\":\n%s", log)
 	}
