@@ -127,14 +127,6 @@ func (r *PasswordResets) Validate(ctx context.Context, value string) (Token, err
 	return r.t.Validate(ctx, value)
 }
 
-// Peek reports whether the reset token still works, without consuming
-// it: the token, or ErrInvalidToken when unknown or used, ErrExpiredToken
-// when expired. A page opened from the link checks it so that a dead link
-// says so before anyone types a new password; Validate still decides.
-func (r *PasswordResets) Peek(ctx context.Context, value string) (Token, error) {
-	return r.t.h.peek(ctx, "peek", value)
-}
-
 // Invalidate deletes the token. It succeeds whatever the value.
 func (r *PasswordResets) Invalidate(ctx context.Context, value string) error {
 	return r.t.Invalidate(ctx, value)
