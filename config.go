@@ -96,6 +96,11 @@ type Config struct {
 	// SessionTokenLength is the length of new session tokens, of a-z0-9.
 	// Default 40 (about 206 bits), as Lucia v2's session ids.
 	SessionTokenLength int
+
+	// EmailKeysAsGiven turns off the normalisation of "email" keys (see
+	// NormalizeEmailKey): keys are then stored and looked up exactly as
+	// given. By default "Ada@Example.com" and "ada@example.com" are one key.
+	EmailKeysAsGiven bool
 }
 
 // Auth is the entry point: users, keys and sessions. It is safe for
@@ -121,6 +126,7 @@ type Auth struct {
 	hasher       PasswordHasher
 	genUserID    func() (string, error)
 	tokenLength  int
+	emailAsIs    bool
 
 	dummyOnce sync.Once
 	dummyHash string
@@ -137,7 +143,8 @@ func New(cfg Config) (*Auth, error) {
 		maxLifetime: cfg.SessionMaxLifetime,
 		env:         cfg.Env, profile: cfg.Profile, hasher: cfg.PasswordHasher,
 		genUserID: cfg.GenerateUserID, tokenLength: cfg.SessionTokenLength,
-		kinds: map[string]bool{},
+		emailAsIs: cfg.EmailKeysAsGiven,
+		kinds:     map[string]bool{},
 	}
 	if cfg.Store != nil {
 		if a.users == nil {

@@ -55,20 +55,22 @@ func checkKeyParts(providerID, providerUserID string) error {
 	return nil
 }
 
-// keyRecord validates a key and hashes its password.
-func (a *Auth) keyRecord(userID string, k KeyOptions) (KeyRecord, error) {
-	if err := checkKeyParts(k.ProviderID, k.ProviderUserID); err != nil {
-		return KeyRecord{}, err
+// keyRecord validates a key and hashes its password. An email key's id is
+// normalised; asGiven is its exact spelling when that differs (see keyIDs).
+func (a *Auth) keyRecord(userID string, k KeyOptions) (rec KeyRecord, asGiven string, err error) {
+	id, asGiven, err := a.normalizedKeyParts(k.ProviderID, k.ProviderUserID)
+	if err != nil {
+		return KeyRecord{}, "", err
 	}
-	rec := KeyRecord{ID: KeyID(k.ProviderID, k.ProviderUserID), UserID: userID}
+	rec = KeyRecord{ID: id, UserID: userID}
 	if k.Password != nil {
 		h, err := a.hashPassword(*k.Password)
 		if err != nil {
-			return KeyRecord{}, err
+			return KeyRecord{}, "", err
 		}
 		rec.HashedPassword = &h
 	}
-	return rec, nil
+	return rec, asGiven, nil
 }
 
 func (a *Auth) hashPassword(p string) (string, error) {
@@ -87,9 +89,12 @@ func (a *Auth) CreateKey(ctx context.Context, userID string, k KeyOptions) (Key,
 	if checkID("user id", userID) != nil {
 		return Key{}, fmt.Errorf("latch: create key: %w", ErrInvalidUserID)
 	}
-	rec, err := a.keyRecord(userID, k)
+	rec, asGiven, err := a.keyRecord(userID, k)
 	if err != nil {
 		return Key{}, fmt.Errorf("latch: create key: %w", err)
+	}
+	if a.legacyKeyTaken(ctx, asGiven) {
+		return Key{}, fmt.Errorf("latch: create key: %w", ErrDuplicateKeyID)
 	}
 	if err := a.keys.CreateKey(ctx, rec); err != nil {
 		switch {
@@ -103,12 +108,14 @@ func (a *Auth) CreateKey(ctx context.Context, userID string, k KeyOptions) (Key,
 	return keyFromRecord(rec), nil
 }
 
-// GetKey returns the key, or ErrInvalidKeyID.
+// GetKey returns the key, or ErrInvalidKeyID. An email address is looked
+// up normalised, then as given (see Config.EmailKeysAsGiven).
 func (a *Auth) GetKey(ctx context.Context, providerID, providerUserID string) (Key, error) {
-	if checkKeyParts(providerID, providerUserID) != nil {
+	id, asGiven, err := a.normalizedKeyParts(providerID, providerUserID)
+	if err != nil {
 		return Key{}, fmt.Errorf("latch: get key: %w", ErrInvalidKeyID)
 	}
-	r, err := a.keys.GetKey(ctx, KeyID(providerID, providerUserID))
+	r, err := a.findKey(ctx, id, asGiven)
 	if err != nil {
 		return Key{}, fmt.Errorf("latch: get key: %w", notFound(err, ErrInvalidKeyID))
 	}
@@ -120,13 +127,15 @@ func (a *Auth) GetKey(ctx context.Context, providerID, providerUserID string) (K
 // hashing work as a wrong password, so timing does not tell them apart);
 // wrong, missing or unexpected password: ErrInvalidPassword; a hash in a
 // retired format (bcrypt): ErrOutdatedPassword. A hash the hasher wants
-// replaced (older format or parameters) is rehashed on success.
+// replaced (older format or parameters) is rehashed on success. An email
+// address is looked up normalised, then as given.
 func (a *Auth) UseKey(ctx context.Context, providerID, providerUserID string, pw *string) (Key, error) {
-	if checkKeyParts(providerID, providerUserID) != nil {
+	id, asGiven, err := a.normalizedKeyParts(providerID, providerUserID)
+	if err != nil {
 		a.burnPasswordWork(pw)
 		return Key{}, fmt.Errorf("latch: use key: %w", ErrInvalidKeyID)
 	}
-	r, err := a.keys.GetKey(ctx, KeyID(providerID, providerUserID))
+	r, err := a.findKey(ctx, id, asGiven)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			a.burnPasswordWork(pw)
@@ -191,7 +200,8 @@ func (a *Auth) GetAllUserKeys(ctx context.Context, userID string) ([]Key, error)
 
 // UpdateKeyPassword sets the key's password, or removes it when pw is nil.
 func (a *Auth) UpdateKeyPassword(ctx context.Context, providerID, providerUserID string, pw *string) (Key, error) {
-	if checkKeyParts(providerID, providerUserID) != nil {
+	id, asGiven, err := a.normalizedKeyParts(providerID, providerUserID)
+	if err != nil {
 		return Key{}, fmt.Errorf("latch: update key password: %w", ErrInvalidKeyID)
 	}
 	var hash *string
@@ -202,19 +212,29 @@ func (a *Auth) UpdateKeyPassword(ctx context.Context, providerID, providerUserID
 		}
 		hash = &h
 	}
-	id := KeyID(providerID, providerUserID)
-	if err := a.keys.UpdateKeyPassword(ctx, id, hash); err != nil {
+	err = a.keys.UpdateKeyPassword(ctx, id, hash)
+	if asGiven != "" && errors.Is(err, ErrNotFound) {
+		err = a.keys.UpdateKeyPassword(ctx, asGiven, hash)
+	}
+	if err != nil {
 		return Key{}, fmt.Errorf("latch: update key password: %w", notFound(err, ErrInvalidKeyID))
 	}
 	return a.GetKey(ctx, providerID, providerUserID)
 }
 
-// DeleteKey removes one key; it succeeds whether or not the key exists.
+// DeleteKey removes one key; it succeeds whether or not the key exists. An
+// email address is looked up normalised, then as given.
 func (a *Auth) DeleteKey(ctx context.Context, providerID, providerUserID string) error {
-	if checkKeyParts(providerID, providerUserID) != nil {
+	id, asGiven, err := a.normalizedKeyParts(providerID, providerUserID)
+	if err != nil {
 		return nil
 	}
-	if err := a.keys.DeleteKey(ctx, KeyID(providerID, providerUserID)); err != nil {
+	if asGiven != "" {
+		if r, err := a.findKey(ctx, id, asGiven); err == nil {
+			id = r.ID
+		}
+	}
+	if err := a.keys.DeleteKey(ctx, id); err != nil {
 		return fmt.Errorf("latch: delete key: %w", err)
 	}
 	return nil

@@ -15,28 +15,31 @@ const (
 	StateIdle   = "idle"
 )
 
-// Session is a signed-in user's session.
+// Session is a signed-in user's session. It marshals to JSON with the names
+// the HTTP API uses (id, userId, activeExpires, idleExpires, state, fresh,
+// attributes, user); the token is never marshalled, so logging or returning
+// a Session as JSON cannot leak it.
 type Session struct {
 	// ID identifies the session in the store and in lists; it is safe to
 	// show. In the default profile it is the SHA-256 of Token.
-	ID string
+	ID string `json:"id"`
 	// Token is the secret the client holds (cookie or bearer token). It is
 	// set when the session is created or validated with it, and empty in
 	// lists. In the lucia2 profile it equals ID.
-	Token  string
-	UserID string
-	User   User
+	Token  string `json:"-"`
+	UserID string `json:"userId"`
+	User   User   `json:"user,omitzero"`
 	// ActiveExpires ends the active period; IdleExpires ends the idle
 	// period, after which the session is dead. Both ends are exclusive, as
 	// in Lucia: at the instant IdleExpires the session is already dead.
-	ActiveExpires time.Time
-	IdleExpires   time.Time
+	ActiveExpires time.Time `json:"activeExpires"`
+	IdleExpires   time.Time `json:"idleExpires"`
 	// State is StateActive or StateIdle.
-	State string
+	State string `json:"state"`
 	// Fresh reports that the session was just created or renewed: the HTTP
 	// layer sets its cookie again.
-	Fresh      bool
-	Attributes Attributes
+	Fresh      bool       `json:"fresh"`
+	Attributes Attributes `json:"attributes"`
 }
 
 // CreateSessionOptions describe a new session. Zero periods take the Auth's.
@@ -174,10 +177,11 @@ func (a *Auth) GetSession(ctx context.Context, token string) (Session, error) {
 }
 
 // GetSessionByID returns a live session by its stored id (Session.ID),
-// without its token. Dead sessions are deleted and ErrInvalidSessionID returned.
+// without its token. Dead sessions are deleted and ErrInvalidSessionID
+// returned; a session token given instead of an id is ErrSessionTokenGiven.
 func (a *Auth) GetSessionByID(ctx context.Context, sessionID string) (Session, error) {
-	if checkID("session id", sessionID) != nil {
-		return Session{}, fmt.Errorf("latch: get session: %w", ErrInvalidSessionID)
+	if err := a.checkSessionID(sessionID); err != nil {
+		return Session{}, fmt.Errorf("latch: get session: %w", err)
 	}
 	s, err := a.sessionByID(ctx, sessionID)
 	if err != nil {
@@ -252,9 +256,10 @@ func (a *Auth) GetAllUserSessions(ctx context.Context, userID string) ([]Session
 }
 
 // UpdateSessionAttributes merges patch into the session's attributes.
+// A session token given instead of an id is ErrSessionTokenGiven.
 func (a *Auth) UpdateSessionAttributes(ctx context.Context, sessionID string, patch Attributes) error {
-	if checkID("session id", sessionID) != nil {
-		return fmt.Errorf("latch: update session: %w", ErrInvalidSessionID)
+	if err := a.checkSessionID(sessionID); err != nil {
+		return fmt.Errorf("latch: update session: %w", err)
 	}
 	p, err := patch.normalize()
 	if err != nil {
@@ -266,14 +271,60 @@ func (a *Auth) UpdateSessionAttributes(ctx context.Context, sessionID string, pa
 	return nil
 }
 
-// InvalidateSession deletes a session by its stored id (Session.ID; use
-// SessionID to get it from a token). It succeeds whatever the input.
+// InvalidateSession deletes a session by its stored id (Session.ID). A
+// missing session is no error. Given a value that cannot be a session id —
+// above all a session token (Session.Token, the cookie value), which in the
+// default profile differs from the id — it deletes nothing and returns
+// ErrSessionTokenGiven, so that the sign-out written the Lucia v2 way,
+// InvalidateSession(ctx, s.Token), fails loudly instead of leaving the
+// session valid. To sign out by token use InvalidateSessionToken.
 func (a *Auth) InvalidateSession(ctx context.Context, sessionID string) error {
-	if checkID("session id", sessionID) != nil {
-		return nil
+	if err := a.checkSessionID(sessionID); err != nil {
+		return fmt.Errorf("latch: invalidate session: %w", err)
 	}
 	if err := a.sessions.DeleteSession(ctx, sessionID); err != nil {
 		return fmt.Errorf("latch: invalidate session: %w", err)
+	}
+	return nil
+}
+
+// InvalidateSessionToken deletes the session a token (Session.Token, the
+// cookie or bearer value) belongs to: the sign-out. A token of no session is
+// no error; an empty or malformed one is ErrInvalidSessionID.
+func (a *Auth) InvalidateSessionToken(ctx context.Context, token string) error {
+	if checkID("session token", token) != nil {
+		return fmt.Errorf("latch: invalidate session: %w", ErrInvalidSessionID)
+	}
+	if err := a.sessions.DeleteSession(ctx, a.SessionID(token)); err != nil {
+		return fmt.Errorf("latch: invalidate session: %w", err)
+	}
+	return nil
+}
+
+// ErrSessionTokenGiven is returned (wrapped) by the functions that take a
+// session id (Session.ID) when they are given something else, most often
+// the session's token. It matches ErrInvalidSessionID too.
+var ErrSessionTokenGiven = fmt.Errorf("%w: a session token or other non-id was given where a session id (Session.ID) is expected; use InvalidateSessionToken or Auth.SessionID(token)", ErrInvalidSessionID)
+
+// checkSessionID tells a stored session id from anything else. In the
+// default profile an id is the 64-character lowercase hex SHA-256 of a token
+// and a token is never that (its alphabet is a-z0-9 and no longer than 255,
+// so a hex-only token of 64 characters has a chance of (16/36)^64); in the
+// lucia2 profile the id is the token, so any well-formed value is an id.
+func (a *Auth) checkSessionID(id string) error {
+	if checkID("session id", id) != nil {
+		return ErrInvalidSessionID
+	}
+	if a.profile == ProfileLucia2 {
+		return nil
+	}
+	if len(id) != 2*sha256.Size {
+		return ErrSessionTokenGiven
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return ErrSessionTokenGiven
+		}
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package latch_test
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -90,5 +92,113 @@ func TestUnknownKeyCostsAVerification(t *testing.T) {
 		if n := h.verifies.Load() - before; n != 1 {
 			t.Errorf("%s: %d password verifications, want 1", tc.name, n)
 		}
+	}
+}
+
+// TestInvalidateSessionTokenTrap: passing the token where the id is
+// expected — the Lucia v2 sign-out, InvalidateSession(ctx, s.Token) — is
+// an error, never a silent no-op; InvalidateSessionToken signs out by token.
+func TestInvalidateSessionTokenTrap(t *testing.T) {
+	ctx := t.Context()
+	auth, err := latch.New(latch.Config{Store: memory.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := auth.CreateUser(ctx, latch.CreateUserOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = auth.InvalidateSession(ctx, s.Token)
+	if !errors.Is(err, latch.ErrSessionTokenGiven) || !errors.Is(err, latch.ErrInvalidSessionID) {
+		t.Fatalf("InvalidateSession(token) = %v, want ErrSessionTokenGiven (and ErrInvalidSessionID)", err)
+	}
+	if _, err := auth.GetSessionByID(ctx, s.Token); !errors.Is(err, latch.ErrSessionTokenGiven) {
+		t.Errorf("GetSessionByID(token) = %v, want ErrSessionTokenGiven", err)
+	}
+	if err := auth.UpdateSessionAttributes(ctx, s.Token, latch.Attributes{"a": "b"}); !errors.Is(err, latch.ErrSessionTokenGiven) {
+		t.Errorf("UpdateSessionAttributes(token) = %v, want ErrSessionTokenGiven", err)
+	}
+	if _, err := auth.ValidateSession(ctx, s.Token); err != nil {
+		t.Fatalf("the session is gone after a refused InvalidateSession: %v", err)
+	}
+	if err := auth.InvalidateSessionToken(ctx, s.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auth.ValidateSession(ctx, s.Token); !errors.Is(err, latch.ErrInvalidSessionID) {
+		t.Fatalf("after InvalidateSessionToken the token validates: %v", err)
+	}
+	// A well-formed id of no session is no error, as before.
+	if err := auth.InvalidateSession(ctx, s.ID); err != nil {
+		t.Errorf("InvalidateSession(gone id) = %v, want nil", err)
+	}
+	if err := auth.InvalidateSessionToken(ctx, ""); !errors.Is(err, latch.ErrInvalidSessionID) {
+		t.Errorf("InvalidateSessionToken(\"\") = %v, want ErrInvalidSessionID", err)
+	}
+
+	// In the lucia2 profile the id is the token: both calls sign out.
+	lucia, err := latch.New(latch.Config{Store: memory.New(), Profile: latch.ProfileLucia2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u2, err := lucia.CreateUser(ctx, latch.CreateUserOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, byToken := range []bool{false, true} {
+		s2, err := lucia.CreateSession(ctx, latch.CreateSessionOptions{UserID: u2.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if byToken {
+			err = lucia.InvalidateSessionToken(ctx, s2.Token)
+		} else {
+			err = lucia.InvalidateSession(ctx, s2.Token)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := lucia.ValidateSession(ctx, s2.Token); !errors.Is(err, latch.ErrInvalidSessionID) {
+			t.Errorf("lucia2 (byToken=%v): session still valid: %v", byToken, err)
+		}
+	}
+}
+
+// TestSessionJSON: User and Session marshal with the API's names, and a
+// Session's token never appears in its JSON.
+func TestSessionJSON(t *testing.T) {
+	auth, err := latch.New(latch.Config{Store: memory.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := auth.CreateUser(t.Context(), latch.CreateUserOptions{Attributes: latch.Attributes{"email": "a@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := auth.CreateSession(t.Context(), latch.CreateSessionOptions{UserID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"id", "userId", "activeExpires", "idleExpires", "state", "fresh", "attributes", "user"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("session JSON has no %q: %s", k, b)
+		}
+	}
+	if strings.Contains(string(b), s.Token) || got["Token"] != nil || got["token"] != nil {
+		t.Errorf("session JSON carries the token: %s", b)
+	}
+	if user, _ := got["user"].(map[string]any); user["id"] != u.ID {
+		t.Errorf("session JSON user = %v, want id %q", got["user"], u.ID)
 	}
 }

@@ -11,10 +11,11 @@ import (
 // MaxIDLength is the longest user id, key part or session token accepted.
 const MaxIDLength = 255
 
-// User is an application user.
+// User is an application user. It marshals to JSON as {"id", "attributes"},
+// the API's name for the id.
 type User struct {
-	ID         string
-	Attributes Attributes
+	ID         string     `json:"id"`
+	Attributes Attributes `json:"attributes"`
 }
 
 // CreateUserOptions describe a new user.
@@ -56,9 +57,12 @@ func (a *Auth) CreateUser(ctx context.Context, opts CreateUserOptions) (User, er
 	}
 	var key *KeyRecord
 	if opts.Key != nil {
-		k, err := a.keyRecord(id, *opts.Key)
+		k, asGiven, err := a.keyRecord(id, *opts.Key)
 		if err != nil {
 			return User{}, fmt.Errorf("latch: create user: %w", err)
+		}
+		if a.legacyKeyTaken(ctx, asGiven) {
+			return User{}, fmt.Errorf("latch: create user: %w", ErrDuplicateKeyID)
 		}
 		key = &k
 	}

@@ -200,7 +200,7 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, req sign
 // startSession creates a session for the user and sets its cookie (and
 // set-ott header, see sessionStarted).
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, userID string) (latch.Session, error) {
-	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{UserID: userID})
+	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{UserID: userID, Attributes: h.sessionDetails(r)})
 	if err != nil {
 		return latch.Session{}, err
 	}

@@ -49,6 +49,27 @@ type Config struct {
 	// settings follow Auth's Env through Sessions.
 	Dev bool
 
+	// DisablePages serves the JSON API alone (every other path is a JSON
+	// 404): for an app with its own pages that mounts the handler beside
+	// them, mux.Handle("/api/auth/", h). The dev outbox is then at
+	// GET /api/auth/dev/outbox (it is there with pages too).
+	DisablePages bool
+	// Links are where mailed links and the redirects after them go; the
+	// defaults are authapi's pages. See Links.
+	Links Links
+
+	// SessionDetails says whether sessions keep the browser's user agent,
+	// address, sign-in time and last use (written at most every 5 minutes),
+	// shown on the account page, as session attributes (user_agent, ip,
+	// signed_in_at, last_used_at). Default on in the default profile; off
+	// in the lucia2 profile, whose session table keeps only the attribute
+	// columns it has: add those columns and set SessionDetailsOn.
+	SessionDetails SessionDetails
+	// Locate, when set, names where an address is ("Berlin, Germany") for
+	// the account page's sessions; "" when it cannot tell. latchd sets it
+	// from --geoip-db with package authapi/geoip.
+	Locate func(ip string) string
+
 	// Logger receives one line per request (route pattern, status,
 	// duration) and the errors behind 5xx answers; never a secret. Every
 	// line of a request carries its request_id, which the answer sends as
@@ -198,7 +219,15 @@ type Handler struct {
 	runner    *outbox.Runner
 	onRequest func(route string, status int, d time.Duration)
 	pages     *pageSet
-	root      http.Handler
+	noPage    bool
+	linkTo    Links
+	// details: sessions keep user agent, IP and times (Config.SessionDetails).
+	details bool
+	locate  func(ip string) string
+	// oauthLanding is where an OAuth sign-in without a next lands:
+	// Links.SignedIn when set, else the account page (or "/" without pages).
+	oauthLanding string
+	root         http.Handler
 
 	client clientJS // GET /api/auth/client.js
 }
@@ -223,6 +252,26 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if h.mails.BaseURL == "" {
 		h.mails.BaseURL = h.baseURL
+	}
+	h.noPage, h.linkTo, h.locate = cfg.DisablePages, cfg.Links, cfg.Locate
+	switch cfg.SessionDetails {
+	case SessionDetailsDefault:
+		h.details = cfg.Auth.Profile() != latch.ProfileLucia2
+	case SessionDetailsOn:
+		h.details = true
+	case SessionDetailsOff:
+	default:
+		return nil, fmt.Errorf("authapi: Config.SessionDetails %d: want SessionDetailsDefault, On or Off", cfg.SessionDetails)
+	}
+	h.oauthLanding = cfg.Links.SignedIn
+	if h.oauthLanding == "" {
+		h.oauthLanding = "/account"
+		if h.noPage {
+			h.oauthLanding = "/"
+		}
+	}
+	if err := h.linkTo.fill(!h.noPage); err != nil {
+		return nil, err
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -304,37 +353,37 @@ func (h *Handler) defaultTokens() error {
 			ExpiresIn: 10 * time.Minute, Length: 8, MaxAttempts: 5,
 		})
 		if err != nil {
-			return fmt.Errorf("authapi: verification codes: %w", err)
+			return kindClash("VerificationCodes", err)
 		}
 	}
 	if h.links == nil {
 		h.links, err = token.NewIDTokens(h.auth, "email-verification-link", token.IDTokenOptions{ExpiresIn: 24 * time.Hour})
 		if err != nil {
-			return fmt.Errorf("authapi: verification links: %w", err)
+			return kindClash("VerificationLinks", err)
 		}
 	}
 	if h.resets == nil {
 		h.resets, err = token.NewPasswordResets(h.auth, token.PasswordResetOptions{ExpiresIn: time.Hour})
 		if err != nil {
-			return fmt.Errorf("authapi: password resets: %w", err)
+			return kindClash("PasswordResets", err)
 		}
 	}
 	if h.magic == nil {
 		h.magic, err = token.NewIDTokens(h.auth, "magic-link", token.IDTokenOptions{ExpiresIn: 15 * time.Minute})
 		if err != nil {
-			return fmt.Errorf("authapi: magic links: %w", err)
+			return kindClash("MagicLinks", err)
 		}
 	}
 	if h.oneTime == nil {
 		h.oneTime, err = token.NewOneTimeTokens(h.auth, "one-time-token", token.OneTimeTokenOptions{ExpiresIn: 3 * time.Minute})
 		if err != nil {
-			return fmt.Errorf("authapi: one-time tokens: %w", err)
+			return kindClash("OneTimeTokens", err)
 		}
 	}
 	if h.cliCodes == nil {
 		h.cliCodes, err = token.NewAuthorizationCodes(h.auth, "cli-authorization-code", token.AuthorizationCodeOptions{})
 		if err != nil {
-			return fmt.Errorf("authapi: CLI authorization codes: %w", err)
+			return kindClash("CLICodes", err)
 		}
 	}
 	if h.emailChg == nil {
@@ -344,6 +393,13 @@ func (h *Handler) defaultTokens() error {
 		}
 	}
 	return nil
+}
+
+// kindClash names the Config field to set when a default token handler
+// cannot be made, most often because the Auth already has a handler of
+// that kind (a second Handler on one Auth, or your own token.New...).
+func kindClash(field string, err error) error {
+	return fmt.Errorf("authapi: the default Config.%s: %w (pass the handler you already made in authapi.Config.%s, or use one Handler per Auth)", field, err, field)
 }
 
 // ServeHTTP serves the API and the pages.

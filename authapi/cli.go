@@ -201,7 +201,7 @@ func (h *Handler) cliToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{
-		UserID: code.UserID, Attributes: latch.Attributes{SessionClientAttribute: "cli"},
+		UserID: code.UserID, Attributes: h.withDetails(r, latch.Attributes{SessionClientAttribute: "cli"}),
 	})
 	if err != nil {
 		return err

@@ -31,6 +31,32 @@ func newError(status int, code, message string) *Error {
 }
 
 // withRetry returns a copy of e that carries a Retry-After.
+// withMessage returns a copy of e with another message (same code and status).
+func (e *Error) withMessage(msg string) *Error {
+	c := *e
+	c.Message = msg
+	return &c
+}
+
+// plural says "1 attempt", "3 attempts".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// waitText says a wait in words, rounded up: "30 seconds", "2 minutes".
+func waitText(d time.Duration) string {
+	switch {
+	case d <= time.Minute:
+		return plural(int((d+time.Second-1)/time.Second), "second")
+	case d <= time.Hour:
+		return plural(int((d+time.Minute-1)/time.Minute), "minute")
+	}
+	return plural(int((d+time.Hour-1)/time.Hour), "hour")
+}
+
 func (e *Error) withRetry(d time.Duration) *Error {
 	c := *e
 	c.RetryAfter = d

@@ -129,7 +129,7 @@ func (h *Handler) passwordResetJob(ctx context.Context, j outbox.Job) error {
 		return err
 	}
 	h.recordAs(ctx, u.ID, evTokenIssued, h.resets.Name(), req.IP, req.UserAgent)
-	return h.queueMail(ctx, j.ID, h.mails.PasswordReset(req.Email, "/password-reset/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
+	return h.queueMail(ctx, j.ID, h.mails.PasswordReset(req.Email, h.resetLink(tok.String()), tok.ExpiresAt.Sub(h.auth.Now())))
 }
 
 func (h *Handler) magicLinkJob(ctx context.Context, j outbox.Job) error {

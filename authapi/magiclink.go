@@ -75,10 +75,16 @@ func (h *Handler) useMagicLink(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, latch.ErrInvalidUserID) {
 			err = ErrInvalidToken // the user was deleted since
 		}
-		h.redirectError(w, r, "/magic-link", err)
+		if _, signed := currentSession(r); signed == nil && apiError(err) == ErrInvalidToken {
+			// A second click from the browser the first one signed in:
+			// nothing went wrong.
+			http.Redirect(w, r, localPath(r.URL.Query().Get("callbackURL"), h.linkTo.SignedIn), http.StatusSeeOther)
+			return nil
+		}
+		h.redirectError(w, r, h.failedLink("/magic-link"), err)
 		return nil
 	}
-	http.Redirect(w, r, localPath(r.URL.Query().Get("callbackURL"), "/account?m=signed-in"), http.StatusSeeOther)
+	http.Redirect(w, r, localPath(r.URL.Query().Get("callbackURL"), h.linkTo.SignedIn), http.StatusSeeOther)
 	return nil
 }
 

@@ -124,7 +124,7 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.log.InfoContext(ctx, "oauth sign-in", "provider", res.ProviderID, "user", acc.User.ID, "how", linkName(acc.How))
 	h.record(r, acc.User.ID, evSignIn, "oauth:"+res.ProviderID+" "+linkName(acc.How))
-	http.Redirect(w, r, orDefault(localPath(res.Next, ""), "/account"), http.StatusSeeOther)
+	http.Redirect(w, r, orDefault(localPath(res.Next, ""), h.oauthLanding), http.StatusSeeOther)
 	return nil
 }
 

@@ -64,6 +64,7 @@ type pageData struct {
 	Error string
 
 	Email, Name, Next string // form values to show again
+	ErrorField        string // the field Error is about: marked aria-invalid and focused
 	Sessions          []sessionView
 	Methods           []linkedJSON // linked sign-in methods, on /account
 	Token             string       // the token of a mailed link, on its confirmation page
@@ -79,6 +80,11 @@ type sessionView struct {
 	ID, Short                  string
 	ActiveExpires, IdleExpires string
 	Current                    bool
+	// Device is the browser and system ("Firefox on Linux"), IP the address
+	// it signed in from, Location where that is (with Config.GeoIP);
+	// SignedIn and LastUsed are times (RFC 3339, UTC) for <time datetime>.
+	Device, IP, Location string
+	SignedIn, LastUsed   *time.Time
 }
 
 type mailView struct {
@@ -168,6 +174,8 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	if h.outbox != nil {
 		p("GET /dev/outbox", h.outboxPage)
 	}
+	mux.HandleFunc("GET /static/local-time.js", h.localTimeJS)
+	mux.HandleFunc("GET /static/forms.js", h.formsJS)
 	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r)
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -186,7 +194,7 @@ func (h *Handler) page(fn func(http.ResponseWriter, *http.Request) error) http.H
 		setRoute(r)
 		hd := w.Header()
 		hd.Set("Cache-Control", "no-store")
-		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		if !safeMethod(r.Method) {
 			if err := h.sessions.CheckOrigin(r); err != nil {
 				h.sessions.DebugOrigin(r, err)
@@ -259,8 +267,21 @@ func (h *Handler) formError(w http.ResponseWriter, r *http.Request, name string,
 	}
 	setRetryAfter(w, e)
 	d.Error = e.Message
+	if e.Status == http.StatusTooManyRequests && e.RetryAfter > 0 {
+		d.Error = strings.TrimSuffix(strings.TrimSuffix(d.Error, ": try again later"), ".") + ": try again in " + waitText(e.RetryAfter)
+	}
+	d.ErrorField = errorFields[e.Code]
 	h.render(w, r, e.Status, name, d)
 	return nil
+}
+
+// errorFields names the form field an error is about, so the page marks it
+// aria-invalid and puts the focus there.
+var errorFields = map[string]string{
+	"INVALID_EMAIL": "email", "USER_ALREADY_EXISTS": "email",
+	"INVALID_CREDENTIALS": "password", "PASSWORD_TOO_SHORT": "password", "PASSWORD_TOO_LONG": "password",
+	"PASSWORD_BREACHED": "password", "INVALID_CODE": "code", "TOO_MANY_ATTEMPTS": "code",
+	"INVALID_NAME": "name",
 }
 
 // redirectError sends a browser that followed a mailed link to a page that
@@ -272,7 +293,11 @@ func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, page str
 	} else {
 		h.debugRefused(r, e, err)
 	}
-	http.Redirect(w, r, page+"?e="+url.QueryEscape(e.Code), http.StatusSeeOther)
+	sep := "?"
+	if strings.Contains(page, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, page+sep+"e="+url.QueryEscape(e.Code), http.StatusSeeOther)
 }
 
 func (h *Handler) formPage(name, title string) func(http.ResponseWriter, *http.Request) error {
@@ -297,7 +322,12 @@ func (h *Handler) signUpPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) error {
-	h.render(w, r, http.StatusOK, "sign-in", pageData{Title: "Sign in", Next: localPath(r.URL.Query().Get("next"), "")})
+	next := localPath(r.URL.Query().Get("next"), "")
+	if _, err := currentSession(r); err == nil { // signed in already: nothing to do here
+		http.Redirect(w, r, orDefault(next, "/account"), http.StatusSeeOther)
+		return nil
+	}
+	h.render(w, r, http.StatusOK, "sign-in", pageData{Title: "Sign in", Next: next})
 	return nil
 }
 
@@ -424,6 +454,9 @@ func (h *Handler) passwordResetLink(w http.ResponseWriter, r *http.Request) erro
 		http.Redirect(w, r, "/password-reset?e=INVALID_TOKEN", http.StatusSeeOther)
 		return nil
 	}
+	if dead, err := h.deadResetLink(w, r, value); dead || err != nil {
+		return err
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: resetCookie, Value: value, Path: "/password-reset/new", MaxAge: int(time.Hour / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.auth.Env() == latch.EnvProd,
@@ -438,6 +471,8 @@ func (h *Handler) passwordResetForm(w http.ResponseWriter, r *http.Request) erro
 		d.Error = "This page works from the link in a password reset mail. Ask for a new one below."
 		h.render(w, r, http.StatusBadRequest, "password-reset", pageData{Title: "Reset your password", Error: d.Error})
 		return nil
+	} else if dead, err := h.deadResetLink(w, r, c.Value); dead || err != nil {
+		return err
 	}
 	h.render(w, r, http.StatusOK, "password-reset-form", d)
 	return nil
@@ -457,6 +492,27 @@ func (h *Handler) passwordResetPost(w http.ResponseWriter, r *http.Request) erro
 	clearResetCookie(w)
 	http.Redirect(w, r, "/account?m=password-changed", http.StatusSeeOther)
 	return nil
+}
+
+// deadResetLink checks a reset token without consuming it. A used or
+// expired one gets, at once, the page that asks for a new link (instead of
+// a form that fails after a password was typed); dead is then true.
+func (h *Handler) deadResetLink(w http.ResponseWriter, r *http.Request, value string) (dead bool, err error) {
+	_, err = h.resets.Peek(r.Context(), value)
+	var msg string
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, token.ErrExpiredToken):
+		msg = "This reset link has expired. Ask for a new one below."
+	case errors.Is(err, token.ErrInvalidToken):
+		msg = "This reset link has already been used or is no longer valid. Ask for a new one below."
+	default:
+		return true, err
+	}
+	clearResetCookie(w)
+	h.render(w, r, http.StatusBadRequest, "password-reset", pageData{Title: "Reset your password", Error: msg})
+	return true, nil
 }
 
 func clearResetCookie(w http.ResponseWriter) {
@@ -490,6 +546,7 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) error {
 			ID: handle, Short: handle[:8], Current: x.ID == s.ID,
 			ActiveExpires: x.ActiveExpires.UTC().Format(timeLayout), IdleExpires: x.IdleExpires.UTC().Format(timeLayout),
 		}
+		h.describeSession(&v, x)
 		if v.Current { // this browser's first
 			views = append([]sessionView{v}, views...)
 		} else {

@@ -173,7 +173,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 		if u, err = h.claimMailbox(ctx, u, latch.KeyID(emailProvider, email), setPassword); err != nil {
 			return err
 		}
-		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: u.ID})
+		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: u.ID, Attributes: h.sessionDetails(r)})
 		return err
 	})
 	if err != nil {

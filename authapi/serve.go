@@ -24,8 +24,17 @@ type infoKey struct{}
 
 func setRoute(r *http.Request) {
 	if ri, ok := r.Context().Value(infoKey{}).(*reqInfo); ok {
-		ri.route = r.Method + " " + r.Pattern
+		ri.route = routeName(r)
 	}
+}
+
+// routeName is "METHOD pattern" for the access log; a pattern that names
+// its method already ("GET /sign-up") is not given it twice.
+func routeName(r *http.Request) string {
+	if strings.HasPrefix(r.Pattern, r.Method+" ") {
+		return r.Pattern
+	}
+	return r.Method + " " + r.Pattern
 }
 
 // statusWriter records the status written and whether anything was.
@@ -56,8 +65,12 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (h *Handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	h.apiRoutes(mux)
-	h.pageRoutes(mux)
-	return h.cors(h.outer(h.sessions.Middleware(mux)))
+	if h.noPage {
+		mux.HandleFunc("/", h.noPages)
+	} else {
+		h.pageRoutes(mux)
+	}
+	return h.cors(h.outer(h.sessions.Middleware(h.touch(mux))))
 }
 
 func (h *Handler) apiRoutes(mux *http.ServeMux) {
@@ -92,6 +105,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	}
 	if h.outbox != nil {
 		a("/api/dev/outbox", methods{"GET": h.outboxAPI})
+		a("/api/auth/dev/outbox", methods{"GET": h.outboxAPI}) // under the API's prefix, for a handler mounted there
 	}
 	mux.Handle("/api/", h.api(methods{})) // JSON 404 for every other API path
 }

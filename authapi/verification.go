@@ -3,8 +3,8 @@ package authapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/latchauth/latch"
@@ -70,6 +70,10 @@ func (h *Handler) verifyCode(r *http.Request, code string) (latch.Session, error
 		return latch.Session{}, ErrInvalidCode
 	}
 	if _, err := h.codes.Validate(r.Context(), code, s.UserID); err != nil {
+		var wrong *token.WrongCodeError
+		if errors.As(err, &wrong) {
+			return latch.Session{}, ErrInvalidCode.withMessage(fmt.Sprintf("%s: %s left", ErrInvalidCode.Message, plural(wrong.AttemptsLeft, "attempt")))
+		}
 		if errors.Is(err, token.ErrInvalidToken) || errors.Is(err, token.ErrExpiredToken) {
 			return latch.Session{}, ErrInvalidCode
 		}
@@ -108,7 +112,7 @@ var ErrPasswordRequired = newError(http.StatusUnauthorized, "PASSWORD_REQUIRED",
 // for the proof (/verify-email/{token}). The token is not consumed.
 func (h *Handler) verifyEmailLink(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, "/verify-email/"+url.PathEscape(r.PathValue("token")), http.StatusSeeOther)
+	http.Redirect(w, r, h.verifyLinkTarget(r.PathValue("token")), http.StatusSeeOther)
 	return nil
 }
 

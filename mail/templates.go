@@ -185,10 +185,18 @@ func (t Templates) render(tmpl mailTemplate, to, subject string, d mailData) Mes
 }
 
 // humanDuration says d in the largest whole unit: "15 minutes", "1 hour",
-// "24 hours", "7 days", "30 seconds"; other lengths in whole minutes.
+// "24 hours", "7 days", "30 seconds"; other lengths in whole minutes. It
+// rounds up (to the second below a minute, else to the minute): the
+// lifetime of a token made a moment ago, 9m59.9s, reads "10 minutes", as
+// it was set, not "9 minutes".
 func humanDuration(d time.Duration) string {
 	if d <= 0 {
 		return ""
+	}
+	if d > time.Minute {
+		d = (d + time.Minute - 1).Truncate(time.Minute)
+	} else {
+		d = (d + time.Second - 1).Truncate(time.Second)
 	}
 	unit := func(n int64, name string) string {
 		if n == 1 {
@@ -205,7 +213,7 @@ func humanDuration(d time.Duration) string {
 		return unit(int64(d/time.Minute), "minute")
 	case d < time.Minute:
 		return unit(max(int64(d/time.Second), 1), "second")
-	default: // rounded down: never promise more time than there is
+	default:
 		return unit(int64(d/time.Minute), "minute")
 	}
 }

@@ -130,7 +130,10 @@ func TestHumanDuration(t *testing.T) {
 		{500 * time.Millisecond, "1 second"},
 		{30 * time.Second, "30 seconds"},
 		{time.Minute, "1 minute"},
-		{90 * time.Second, "1 minute"},
+		{90 * time.Second, "2 minutes"},
+		{10*time.Minute - time.Millisecond, "10 minutes"}, // a token's lifetime read a moment after it was made
+		{time.Hour - time.Millisecond, "1 hour"},
+		{59 * time.Second, "59 seconds"},
 		{3 * time.Minute, "3 minutes"},
 		{15 * time.Minute, "15 minutes"},
 		{time.Hour, "1 hour"},

@@ -260,3 +260,31 @@ func TestErrorCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestPeekDoesNotConsume: Peek says whether a link works without using
+// it; after the use, or past expiry, it says why not.
+func TestPeekDoesNotConsume(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, e *env) {
+		resets := must(token.NewPasswordResets(e.auth, token.PasswordResetOptions{ExpiresIn: time.Hour}))(t, "NewPasswordResets")
+		links := must(token.NewIDTokens(e.auth, "check-link", token.IDTokenOptions{ExpiresIn: time.Hour}))(t, "NewIDTokens")
+		u := e.user()
+		r := must(resets.Issue(e.ctx, u))(t, "Issue")
+		for range 2 {
+			if got := must(resets.Peek(e.ctx, r.String()))(t, "Peek"); got.UserID != u {
+				t.Fatalf("Peek = %+v, want the user's token", got)
+			}
+		}
+		must(resets.Validate(e.ctx, r.String()))(t, "Validate after Peek")
+		_, err := resets.Peek(e.ctx, r.String())
+		wantErr(t, "Peek of a used link", err, token.ErrInvalidToken)
+		_, err = resets.Peek(e.ctx, "")
+		wantErr(t, "Peek of nothing", err, token.ErrInvalidToken)
+
+		l := must(links.Issue(e.ctx, u))(t, "Issue")
+		must(links.Peek(e.ctx, l.String()))(t, "Peek")
+		e.clock.Add(time.Hour)
+		_, err = links.Peek(e.ctx, l.String())
+		wantErr(t, "Peek of an expired link", err, token.ErrExpiredToken)
+	})
+}

@@ -142,8 +142,22 @@ func (p *PasswordTokens) Validate(ctx context.Context, value, userID string) (To
 		}
 		return Token{}, p.h.wrap(op, ErrTooManyAttempts)
 	}
-	return Token{}, err
+	return Token{}, &WrongCodeError{AttemptsLeft: p.maxAttempts - n, err: err}
 }
+
+// WrongCodeError is the error of a wrong code that still leaves tries:
+// it matches ErrInvalidToken with errors.Is, and says how many tries are
+// left (errors.As), so a page can tell the person.
+type WrongCodeError struct {
+	AttemptsLeft int
+	err          error
+}
+
+// Error is the ErrInvalidToken error's text: the count is for pages.
+func (e *WrongCodeError) Error() string { return e.err.Error() }
+
+// Unwrap returns the ErrInvalidToken error.
+func (e *WrongCodeError) Unwrap() error { return e.err }
 
 // Invalidate deletes the user's code. It succeeds whatever the input, and
 // never touches another user's code.

@@ -53,6 +53,7 @@ type options struct {
 	cookieSameSite  string
 	ottNoCookie     bool
 	ottHeader       bool
+	geoipDB         string
 	// getenv reads the settings that have no flag (the OAuth providers).
 	getenv func(string) string
 }
@@ -103,6 +104,7 @@ func (o *options) settings() []setting {
 		{name: "cookie-same-site", usage: "SameSite of the session cookie: lax, strict or none (none needs --env prod, as browsers take it only with Secure)", str: &o.cookieSameSite, def: "lax"},
 		{name: "ott-disable-set-session-cookie", usage: "POST /api/auth/one-time-token/verify answers the session and its token without setting a cookie (better-auth disableSetSessionCookie)", boolean: &o.ottNoCookie, def: "false"},
 		{name: "ott-set-header-on-new-session", usage: "every response that creates a session carries a set-ott header with a fresh one-time token for it (better-auth setOttHeaderOnNewSession)", boolean: &o.ottHeader, def: "false"},
+		{name: "geoip-db", usage: "a MaxMind-format city or country database (.mmdb, e.g. GeoLite2-City): the account page shows where each session signed in from; unset: addresses only", str: &o.geoipDB},
 		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
 	}
 }

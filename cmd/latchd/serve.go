@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/authapi"
+	"github.com/latchauth/latch/authapi/geoip"
 	"github.com/latchauth/latch/httpauth"
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/metrics"
@@ -127,6 +128,16 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 			ids[i] = p.ID
 		}
 		log.Info("oauth sign-in", "providers", strings.Join(ids, ","))
+	}
+	if o.geoipDB != "" {
+		db, err := geoip.Open(o.geoipDB)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--geoip-db: %w", err)
+		}
+		defer db.Close()
+		cfg.Locate = db.Locate
+		log.Info("session locations", "geoip-db", o.geoipDB)
 	}
 	h, err := authapi.New(cfg)
 	if err != nil {
