@@ -88,7 +88,9 @@ func testAuth(t *testing.T, open Open) {
 			{"password-for-a-passwordless-key", "github", oauthID, &pw, latch.ErrInvalidPassword},
 			{"unknown-key", "email", newID(t, "nobody") + "@example.com", &pw, latch.ErrInvalidKeyID},
 			{"unknown-key-without-password", "github", newID(t, "gh"), nil, latch.ErrInvalidKeyID},
-			{"other-case", "email", strings.ToUpper(email), &pw, latch.ErrInvalidKeyID},
+			// Key ids compare byte for byte; email keys are the exception,
+			// normalised by Auth before they reach the store.
+			{"other-case", "github", strings.ToUpper(oauthID), nil, latch.ErrInvalidKeyID},
 			{"other-provider", "github", email, &pw, latch.ErrInvalidKeyID},
 		} {
 			_, err := a.UseKey(f.ctx, c.provider, c.provUser, c.password)
