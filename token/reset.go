@@ -149,26 +149,7 @@ func (r *PasswordResets) GetAllUserTokens(ctx context.Context, userID string) ([
 // peeks, commits the new password with the token's use recorded beside it
 // in the users' store, and only then takes the token (see IssuedAt).
 func (r *PasswordResets) Peek(ctx context.Context, value string) (Token, error) {
-	const op = "peek"
-	h := &r.t.h
-	if !validValue(value) {
-		return Token{}, h.wrap(op, ErrInvalidToken)
-	}
-	id, err := h.storage.id(value)
-	if err != nil {
-		return Token{}, h.wrap(op, err)
-	}
-	rec, err := h.store.GetToken(ctx, h.kind, id)
-	if errors.Is(err, latch.ErrNotFound) {
-		return Token{}, h.wrap(op, ErrInvalidToken)
-	}
-	if err != nil {
-		return Token{}, h.wrap(op, err)
-	}
-	if h.auth.Now().UnixMilli() >= rec.Expires {
-		return Token{}, h.wrap(op, ErrExpiredToken)
-	}
-	return Token{Kind: h.kind, UserID: rec.UserID, ExpiresAt: msTime(rec.Expires), value: value}, nil
+	return r.t.h.peek(ctx, "peek", value)
 }
 
 // IssuedAt returns when the token was issued: its expiry less the
