@@ -147,13 +147,13 @@ func (h *Handler) confirmEmailChange(r *http.Request, value string) (latch.User,
 // (under no-referrer, browsers send "Origin: null", which the check
 // refuses).
 func (h *Handler) emailChangeLinkPage(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Referrer-Policy", "strict-origin")
+	setTokenPagePolicy(w)
 	h.render(w, r, http.StatusOK, "email-change", pageData{Title: "Confirm your new address", Token: r.PathValue("token")})
 	return nil
 }
 
 func (h *Handler) emailChangeLinkPost(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	setTokenPagePolicy(w)
 	u, err := h.confirmEmailChange(r, r.PathValue("token"))
 	if err != nil {
 		e := apiError(err)

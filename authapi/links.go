@@ -28,6 +28,14 @@ type Links struct {
 	// password when the browser is not signed in as the account). Default
 	// "/verify-email/{token}".
 	VerifyEmail string
+	// MagicLink is the page a magic-link mail links to, with "{token}"
+	// replaced (and "callbackURL" added to its query when the request
+	// named one): it shows one button and signs in with POST
+	// /api/auth/magic-link/verify {token}. Default "/magic-link/{token}";
+	// with DisablePages, empty: the mail carries
+	// /api/auth/magic-link/{token}, whose GET signs nobody in and answers
+	// how to POST the token.
+	MagicLink string
 	// Failed is where a mailed link that cannot be used (expired, used)
 	// lands, with "?e=<error code>" added. Default: authapi's page for
 	// that link ("/magic-link", "/verify-email").
@@ -61,10 +69,16 @@ func (l *Links) fill(pages bool) error {
 	if !strings.Contains(l.VerifyEmail, "{token}") {
 		return fmt.Errorf("authapi: Config.Links.VerifyEmail %q: want a {token} placeholder", l.VerifyEmail)
 	}
+	if l.MagicLink == "" && pages {
+		l.MagicLink = "/magic-link/{token}"
+	}
+	if l.MagicLink != "" && !strings.Contains(l.MagicLink, "{token}") {
+		return fmt.Errorf("authapi: Config.Links.MagicLink %q: want a {token} placeholder", l.MagicLink)
+	}
 	if l.Failed == "" && !pages {
 		l.Failed = home
 	}
-	for name, v := range map[string]string{"PasswordReset": l.PasswordReset, "SignedIn": l.SignedIn, "VerifyEmail": l.VerifyEmail, "Failed": l.Failed} {
+	for name, v := range map[string]string{"PasswordReset": l.PasswordReset, "SignedIn": l.SignedIn, "VerifyEmail": l.VerifyEmail, "MagicLink": l.MagicLink, "Failed": l.Failed} {
 		if v != "" && !validTarget(strings.ReplaceAll(v, "{token}", "t")) {
 			return fmt.Errorf("authapi: Config.Links.%s %q: want a path starting with / or an absolute http(s) URL", name, v)
 		}
@@ -98,6 +112,19 @@ func (h *Handler) failedLink(page string) string {
 		return h.linkTo.Failed
 	}
 	return page
+}
+
+// tokenPagePolicy is the Referrer-Policy of every page whose URL holds a
+// mailed link's token (magic link, verification link, reset link, email
+// change): a Referer it causes carries the origin alone, never the token
+// in the path, while its form's POST keeps a real Origin. (Under
+// no-referrer, Chromium posts such a form with "Origin: null", which the
+// Origin check refuses for a signed-in browser.)
+const tokenPagePolicy = "strict-origin"
+
+// setTokenPagePolicy sets tokenPagePolicy on a token page's answer.
+func setTokenPagePolicy(w http.ResponseWriter) {
+	w.Header().Set("Referrer-Policy", tokenPagePolicy)
 }
 
 // noPages serves a JSON 404 for the page paths when the pages are off;

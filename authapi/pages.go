@@ -160,6 +160,8 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("POST /password-reset/new", h.passwordResetPost)
 	p("GET /magic-link", h.formPage("magic-link", "Sign in with a link"))
 	p("POST /magic-link", h.magicLinkRequestPage)
+	p("GET /magic-link/{token}", h.magicLinkPage)
+	p("POST /magic-link/{token}", h.magicLinkPost)
 	p("GET /account", h.accountPage)
 	p("GET /cli/authorize", h.cliAuthorizePage)
 	p("POST /cli/authorize", h.cliAuthorizePost)
@@ -381,7 +383,7 @@ func (h *Handler) verifyEmailPost(w http.ResponseWriter, r *http.Request) error 
 // consume the link. Signed in as another user, it asks for the password
 // like a signed-out visit.
 func (h *Handler) verifyLinkPage(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	setTokenPagePolicy(w)
 	h.render(w, r, http.StatusOK, "verify-link", h.verifyLinkData(r))
 	return nil
 }
@@ -402,7 +404,7 @@ func (h *Handler) verifyLinkData(r *http.Request) pageData {
 // (verifyLink); a wrong or missing password shows the form again, with
 // the link still usable.
 func (h *Handler) verifyLinkPost(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	setTokenPagePolicy(w)
 	if _, err := h.verifyLink(r, r.PathValue("token"), r.PostFormValue("password")); err != nil {
 		if e := apiError(err); e == ErrInvalidToken || e == ErrExpiredToken {
 			h.redirectError(w, r, "/verify-email", err)
@@ -442,13 +444,14 @@ func (h *Handler) passwordResetRequestPage(w http.ResponseWriter, r *http.Reques
 const resetCookie = "latch_reset"
 
 // passwordResetLink is where the mailed link lands. Its URL holds the
-// token, so it sends no Referer and loads nothing: it keeps the token in a
+// token, so it loads nothing and its Referer carries the origin alone
+// (tokenPagePolicy): it keeps the token in a
 // short-lived cookie scoped to the form and redirects to the form's
 // token-free URL (as Django does). The form page can then use the default
 // Referrer-Policy, under which its post carries a real Origin (a
 // no-referrer page's form posts say "Origin: null").
 func (h *Handler) passwordResetLink(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	setTokenPagePolicy(w)
 	value := r.PathValue("token")
 	if value == "" || len(value) > token.MaxLength {
 		http.Redirect(w, r, "/password-reset?e=INVALID_TOKEN", http.StatusSeeOther)
