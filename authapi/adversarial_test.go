@@ -50,7 +50,7 @@ func TestDeletedUser(t *testing.T) {
 		api.bearer = tok
 		code := codeIn(t, e.mailTo("gone@example.com", "", 1))
 		e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "gone@example.com"}).want(t, 202, "")
-		magic := linkIn(t, e.mailTo("gone@example.com", "Sign in", 1), "/api/auth/magic-link/")
+		magic := linkIn(t, e.mailTo("gone@example.com", "Sign in", 1), "/magic-link/")
 		e.api().do("POST", "/api/auth/password-reset", map[string]string{"email": "gone@example.com"}).want(t, 202, "")
 		reset := "/api/auth" + linkIn(t, e.mailTo("gone@example.com", "password", 1), "/password-reset/")
 
@@ -61,7 +61,7 @@ func TestDeletedUser(t *testing.T) {
 		api.do("GET", "/api/auth/session", nil).want(t, 401, "UNAUTHORIZED")
 		c.do("POST", "/api/auth/email-verification/verify", map[string]string{"code": code}).want(t, 401, "UNAUTHORIZED")
 		e.api().do("POST", reset, map[string]string{"password": "a new password"}).want(t, 400, "INVALID_TOKEN")
-		mr := e.browser().do("GET", magic, nil)
+		mr := e.browser().clickMagicLink(magic)
 		if mr.status != http.StatusSeeOther || cookie(mr, "auth_session") != nil {
 			t.Errorf("magic link of a deleted user: %d, cookie %v", mr.status, cookie(mr, "auth_session"))
 		}

@@ -366,22 +366,22 @@ func TestMagicLink(t *testing.T) {
 		known := e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "max@example.com", "callbackURL": "/after"}).want(t, 202, "")
 		unknown := e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "nobody@example.com"}).want(t, 202, "")
 		sameAnswer(t, known, unknown)
-		link := linkIn(t, e.mailTo("max@example.com", "Sign in", 1), "/api/auth/magic-link/")
+		link := linkIn(t, e.mailTo("max@example.com", "Sign in", 1), "/magic-link/")
 		b := e.browser()
-		r := b.do("GET", link, nil)
+		r := b.clickMagicLink(link)
 		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/after" || cookie(r, "auth_session") == nil {
 			t.Fatalf("magic link: %d %q %v", r.status, r.header.Get("Location"), r.header)
 		}
 		if got := b.do("GET", "/api/auth/session", nil).want(t, 200, "").val("user", "emailVerified"); got != true {
 			t.Errorf("magic link did not verify the email")
 		}
-		r = e.browser().do("GET", link, nil)
+		r = e.browser().clickMagicLink(link)
 		if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || loc != "/magic-link?e=INVALID_TOKEN" || cookie(r, "auth_session") != nil {
 			t.Errorf("magic link used twice: %d %q", r.status, loc)
 		}
 		// A callback off the site is dropped.
 		e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "max@example.com", "callbackURL": "//evil.example/x"}).want(t, 202, "")
-		link = linkIn(t, e.mailTo("max@example.com", "Sign in", 2), "/api/auth/magic-link/")
+		link = linkIn(t, e.mailTo("max@example.com", "Sign in", 2), "/magic-link/")
 		if strings.Contains(link, "evil") {
 			t.Errorf("link %q carries an off-site callback", link)
 		}

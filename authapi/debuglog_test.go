@@ -105,15 +105,15 @@ func TestDebugLogExplainsWithoutSecrets(t *testing.T) {
 	e.api().do("POST", "/api/auth"+link, map[string]string{"password": newPW}).want(t, 400, "INVALID_TOKEN")
 
 	e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": email}).want(t, http.StatusAccepted, "")
-	ml := linkIn(t, e.mailTo(email, "Sign in", 1), "/api/auth/magic-link/")
+	ml := linkIn(t, e.mailTo(email, "Sign in", 1), "/magic-link/")
 	keep("magic link token", ml[strings.LastIndexByte(ml, '/')+1:])
 	b := e.browser()
-	r = b.do("GET", ml, nil)
+	r = b.clickMagicLink(ml)
 	keep("magic link set-ott", r.header.Get(authapi.SetOTTHeader))
 	if c := cookie(r, "auth_session"); c != nil {
 		keep("magic link cookie", c.Value)
 	}
-	b.do("GET", ml, nil)
+	b.clickMagicLink(ml)
 
 	out := logs.String()
 	for _, want := range []string{

@@ -151,7 +151,7 @@ func (h *Handler) magicLinkJob(ctx context.Context, j outbox.Job) error {
 	if err != nil {
 		return err
 	}
-	return h.queueMail(ctx, j.ID, h.mails.MagicLink(req.Email, "/api/auth/magic-link/"+tok.String()+req.Query, tok.ExpiresAt.Sub(h.auth.Now())))
+	return h.queueMail(ctx, j.ID, h.mails.MagicLink(req.Email, h.magicLinkTarget(tok.String(), req.Query), tok.ExpiresAt.Sub(h.auth.Now())))
 }
 
 func (h *Handler) verificationJob(ctx context.Context, j outbox.Job) error {

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/httpauth"
 	"github.com/latchauth/latch/outbox"
+	"github.com/latchauth/latch/token"
 )
 
 type magicLinkRequest struct {
@@ -43,15 +46,52 @@ func (h *Handler) requestMagicLink(r *http.Request, rawEmail, callback string) e
 	return h.enqueue(r.Context(), outbox.NewID(), jobMagicLink, mailRequestJob{Email: email, Query: query})
 }
 
-// useMagicLink consumes the link's token, starts a session and redirects.
-// The link proved the mailbox: an account whose address was not verified
-// is claimed (claimMailbox) unless the browser holds a live session of
-// that user already (its creator's); the address is marked verified.
-func (h *Handler) useMagicLink(w http.ResponseWriter, r *http.Request) error {
+// magicLinkTarget is where a magic-link mail points for tok: the page
+// that asks for one click (Links.MagicLink, by default
+// "/magic-link/{token}"), or, when the pages are off and no page is
+// configured, the API path, whose GET says to POST the token.
+func (h *Handler) magicLinkTarget(tok, query string) string {
+	if h.linkTo.MagicLink == "" {
+		return "/api/auth/magic-link/" + url.PathEscape(tok) + query
+	}
+	target := strings.ReplaceAll(h.linkTo.MagicLink, "{token}", url.PathEscape(tok))
+	if query != "" && strings.Contains(target, "?") {
+		query = "&" + strings.TrimPrefix(query, "?")
+	}
+	return target + query
+}
+
+// magicLinkRedirect serves GET /api/auth/magic-link/{token}, the link of
+// older magic-link mails: it consumes nothing (mail scanners fetch every
+// link) and sends the browser to the page whose button signs in, keeping
+// ?callbackURL=. With the pages off and no Links.MagicLink, it answers
+// how to use the token instead.
+func (h *Handler) magicLinkRedirect(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	query := ""
+	if cb := localPath(r.URL.Query().Get("callbackURL"), ""); cb != "" {
+		query = "?callbackURL=" + url.QueryEscape(cb)
+	}
+	if h.linkTo.MagicLink == "" {
+		writeJSON(w, http.StatusOK, messageJSON{Message: "This sign-in link is used with POST /api/auth/magic-link/verify {\"token\": \"…\"}; opening it signs nobody in."})
+		return nil
+	}
+	http.Redirect(w, r, h.magicLinkTarget(r.PathValue("token"), query), http.StatusSeeOther)
+	return nil
+}
+
+// consumeMagicLink consumes the link's token and starts a session, in one
+// transaction. The link proved the mailbox: an account whose address was
+// not verified is claimed (claimMailbox) unless the browser holds a live
+// session of that user already (its creator's); the address is marked
+// verified, and password sign-in is unlocked.
+func (h *Handler) consumeMagicLink(r *http.Request, value string) (latch.Session, error) {
+	if value == "" || len(value) > token.MaxLength {
+		return latch.Session{}, ErrInvalidToken
+	}
 	var s latch.Session
 	err := h.auth.InTx(r.Context(), func(ctx context.Context) error {
-		tok, err := h.magic.Validate(ctx, r.PathValue("token"))
+		tok, err := h.magic.Validate(ctx, value)
 		if err != nil {
 			return err
 		}
@@ -61,31 +101,100 @@ func (h *Handler) useMagicLink(w http.ResponseWriter, r *http.Request) error {
 		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: tok.UserID})
 		return err
 	})
-	if err == nil {
-		h.sessionStarted(w, r, s)
-		// The link proved the mailbox: the owner gets password sign-in back.
-		if u, err := h.auth.GetUser(r.Context(), s.UserID); err == nil {
-			h.liftSignInLock(r.Context(), u.Attributes.String(attrEmail))
-		}
-	}
-	if err == nil {
-		h.record(r, s.UserID, evSignIn, "magic-link")
+	if errors.Is(err, latch.ErrInvalidUserID) {
+		return latch.Session{}, ErrInvalidToken // the user was deleted since
 	}
 	if err != nil {
-		if errors.Is(err, latch.ErrInvalidUserID) {
-			err = ErrInvalidToken // the user was deleted since
+		return latch.Session{}, err
+	}
+	// The link proved the mailbox: the owner gets password sign-in back.
+	h.liftSignInLock(r.Context(), s.User.Attributes.String(attrEmail))
+	h.record(r, s.UserID, evSignIn, "magic-link")
+	return s, nil
+}
+
+// verifyMagicLinkAPI serves POST /api/auth/magic-link/verify {token}: it
+// consumes the link and answers the new session, with its cookie set (the
+// token in the body only for a request without Origin, as sign-in).
+func (h *Handler) verifyMagicLinkAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	var req tokenRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	s, err := h.consumeMagicLink(r, req.Token)
+	if err != nil {
+		return err
+	}
+	h.sessionStarted(w, r, s)
+	writeJSON(w, http.StatusOK, authBody(r, s))
+	return nil
+}
+
+// magicLinkPage is the page a magic link opens: it consumes nothing and
+// says who the button signs in ("Sign in as a…@example.com"); a used or
+// expired link gets the form that asks for a new one at once.
+func (h *Handler) magicLinkPage(w http.ResponseWriter, r *http.Request) error {
+	setTokenPagePolicy(w)
+	value := r.PathValue("token")
+	tok, err := h.magic.Peek(r.Context(), value)
+	var msg string
+	switch {
+	case err == nil:
+	case errors.Is(err, token.ErrExpiredToken):
+		msg = "This sign-in link has expired. Ask for a new one below."
+	case errors.Is(err, token.ErrInvalidToken):
+		msg = "This sign-in link has already been used or is no longer valid. Ask for a new one below."
+	default:
+		return err
+	}
+	var u latch.User
+	if err == nil {
+		if u, err = h.auth.GetUser(r.Context(), tok.UserID); errors.Is(err, latch.ErrInvalidUserID) {
+			msg = "This sign-in link is no longer valid. Ask for a new one below."
+		} else if err != nil {
+			return err
 		}
+	}
+	if msg != "" {
+		h.render(w, r, http.StatusBadRequest, "magic-link", pageData{Title: "Sign in with a link", Error: msg})
+		return nil
+	}
+	h.render(w, r, http.StatusOK, "magic-link", pageData{Title: "Sign in with a link", Token: value,
+		Email: maskEmail(u.Attributes.String(attrEmail)), Next: localPath(r.URL.Query().Get("callbackURL"), "")})
+	return nil
+}
+
+// magicLinkPost is the page's button: it consumes the link, starts a
+// session and redirects to the callback.
+func (h *Handler) magicLinkPost(w http.ResponseWriter, r *http.Request) error {
+	setTokenPagePolicy(w)
+	next := localPath(r.FormValue("callbackURL"), h.linkTo.SignedIn)
+	s, err := h.consumeMagicLink(r, r.PathValue("token"))
+	if err != nil {
 		if _, signed := currentSession(r); signed == nil && apiError(err) == ErrInvalidToken {
 			// A second click from the browser the first one signed in:
 			// nothing went wrong.
-			http.Redirect(w, r, localPath(r.URL.Query().Get("callbackURL"), h.linkTo.SignedIn), http.StatusSeeOther)
+			http.Redirect(w, r, next, http.StatusSeeOther)
 			return nil
 		}
 		h.redirectError(w, r, h.failedLink("/magic-link"), err)
 		return nil
 	}
-	http.Redirect(w, r, localPath(r.URL.Query().Get("callbackURL"), h.linkTo.SignedIn), http.StatusSeeOther)
+	h.sessionStarted(w, r, s)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
+}
+
+// maskEmail shows an address as its first character and its domain
+// ("a…@example.com"), enough for its owner to recognise it.
+func maskEmail(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 {
+		return "…"
+	}
+	first, _ := utf8.DecodeRuneInString(email)
+	return string(first) + "…" + email[at:]
 }
 
 // proveMailbox records that the request proved control of the user's

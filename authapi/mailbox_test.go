@@ -60,7 +60,7 @@ func TestMailboxClaimMagicLink(t *testing.T) {
 		s := squat(t, e, "victim@example.com")
 		e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "victim@example.com"}).want(t, http.StatusAccepted, "")
 		owner := e.browser()
-		r := owner.do("GET", linkIn(t, e.mailTo("victim@example.com", "Sign in", 1), "/api/auth/magic-link/"), nil)
+		r := owner.clickMagicLink(linkIn(t, e.mailTo("victim@example.com", "Sign in", 1), "/magic-link/"))
 		wantRedirect(t, r, "/account")
 		wantOwner(t, owner, "victim@example.com")
 		s.wantLockedOut(t, e)
@@ -69,7 +69,7 @@ func TestMailboxClaimMagicLink(t *testing.T) {
 		// proved the mailbox and was there from the start.
 		own, _ := e.signUp("own@example.com", pw)
 		e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "own@example.com"}).want(t, http.StatusAccepted, "")
-		wantRedirect(t, own.do("GET", linkIn(t, e.mailTo("own@example.com", "Sign in", 1), "/api/auth/magic-link/"), nil), "/account")
+		wantRedirect(t, own.clickMagicLink(linkIn(t, e.mailTo("own@example.com", "Sign in", 1), "/magic-link/")), "/account")
 		wantOwner(t, own, "own@example.com")
 		e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "own@example.com", "password": pw}).want(t, http.StatusOK, "")
 	})
@@ -138,13 +138,13 @@ func TestMailboxClaimOAuth(t *testing.T) {
 			s := squat(t, e.env, "neo@example.com") // GitHub's fake user 1001
 			// A magic link the squatter had mailed (to the victim) before.
 			e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "neo@example.com"}).want(t, http.StatusAccepted, "")
-			magic := linkIn(t, e.mailTo("neo@example.com", "Sign in", 1), "/api/auth/magic-link/")
+			magic := linkIn(t, e.mailTo("neo@example.com", "Sign in", 1), "/magic-link/")
 
 			owner := e.browser()
 			wantRedirect(t, owner.oauthSignIn(t, e.github, "github", ""), "/account")
 			wantOwner(t, owner, "neo@example.com")
 			s.wantLockedOut(t, e.env)
-			wantRedirect(t, e.browser().do("GET", magic, nil), "/magic-link?e=INVALID_TOKEN")
+			wantRedirect(t, e.browser().clickMagicLink(magic), "/magic-link?e=INVALID_TOKEN")
 		})
 	}
 }
@@ -160,7 +160,7 @@ func TestResetVoidsSignInTokens(t *testing.T) {
 		code := allow(t, b, cliParams(redirect, verifier), "allow").Query().Get("code")
 		ott := b.do("GET", "/api/auth/one-time-token/generate", nil).want(t, http.StatusOK, "").str("token")
 		e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "rita@example.com"}).want(t, http.StatusAccepted, "")
-		magic := linkIn(t, e.mailTo("rita@example.com", "Sign in", 1), "/api/auth/magic-link/")
+		magic := linkIn(t, e.mailTo("rita@example.com", "Sign in", 1), "/magic-link/")
 		e.api().do("POST", "/api/auth/password-reset", map[string]string{"email": "rita@example.com"}).want(t, http.StatusAccepted, "")
 		first := "/api/auth" + linkIn(t, e.mailTo("rita@example.com", "password", 1), "/password-reset/")
 		e.api().do("POST", "/api/auth/password-reset", map[string]string{"email": "rita@example.com"}).want(t, http.StatusAccepted, "")
@@ -168,7 +168,7 @@ func TestResetVoidsSignInTokens(t *testing.T) {
 
 		e.api().do("POST", second, map[string]string{"password": "a new password"}).want(t, http.StatusOK, "")
 
-		wantRedirect(t, e.browser().do("GET", magic, nil), "/magic-link?e=INVALID_TOKEN")
+		wantRedirect(t, e.browser().clickMagicLink(magic), "/magic-link?e=INVALID_TOKEN")
 		e.api().do("POST", "/api/auth/cli/token", map[string]string{"code": code, "code_verifier": verifier, "redirect_uri": redirect}).
 			want(t, http.StatusBadRequest, "INVALID_GRANT")
 		e.api().do("POST", "/api/auth/one-time-token/verify", map[string]string{"token": ott}).want(t, http.StatusBadRequest, "INVALID_TOKEN")

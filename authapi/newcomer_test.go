@@ -127,14 +127,14 @@ func TestLinkPagesTellTheTruth(t *testing.T) {
 
 	// Magic link: the second click by the same browser lands signed in.
 	e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": email}).want(t, http.StatusAccepted, "")
-	ml := strings.TrimPrefix(linkIn(t, e.mailTo(email, "Sign in", 1), "/api/auth/magic-link/"), e.srv.URL)
+	ml := strings.TrimPrefix(linkIn(t, e.mailTo(email, "Sign in", 1), "/magic-link/"), e.srv.URL)
 	b := e.browser()
-	first := b.do("GET", ml, nil)
+	first := b.clickMagicLink(ml)
 	if first.status != http.StatusSeeOther {
 		t.Fatalf("magic link: %d", first.status)
 	}
-	wantRedirect(t, b.do("GET", ml, nil), "/account")
-	wantRedirect(t, e.browser().do("GET", ml, nil), "/magic-link?e=INVALID_TOKEN")
+	wantRedirect(t, b.clickMagicLink(ml), "/account")
+	wantRedirect(t, e.browser().clickMagicLink(ml), "/magic-link?e=INVALID_TOKEN")
 }
 
 // TestAccountSessionDetails: the account page names each session by

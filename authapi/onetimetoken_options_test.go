@@ -68,8 +68,8 @@ func TestSetOTTHeaderOnNewSession(t *testing.T) {
 		check("password reset", e.api().do("POST", "/api/auth"+link, map[string]string{"password": "another password"}).want(t, 200, ""))
 
 		e.api().do("POST", "/api/auth/magic-link", map[string]string{"email": "ott-header@example.com"}).want(t, http.StatusAccepted, "")
-		ml := linkIn(t, e.mailTo("ott-header@example.com", "Sign in", 1), "/api/auth/magic-link/")
-		r = e.browser().do("GET", ml, nil)
+		ml := linkIn(t, e.mailTo("ott-header@example.com", "Sign in", 1), "/magic-link/")
+		r = e.browser().clickMagicLink(ml)
 		if ott := r.header.Get(authapi.SetOTTHeader); ott == "" || cookie(r, "auth_session") == nil {
 			t.Errorf("magic link: set-ott %q, headers %v", ott, r.header)
 		} else {
