@@ -89,6 +89,7 @@ var fuzzRoutes = []fuzzRoute{
 	{method: "POST", path: "/api/auth/{}"},
 	{method: "POST", path: "/api/auth/cli/token"},
 	{method: "POST", path: "/api/auth/cli/token", form: true},
+	{method: "POST", path: "/api/auth/magic-link/verify"},
 }
 
 // fuzzRouteIndex returns the index of a route, for seeds.
@@ -363,6 +364,7 @@ func FuzzAPIBodies(f *testing.F) {
 		{r("GET", "/api/auth/magic-link/{}"), fuzzAnonymous, "MAGIC?callbackURL=/%5Cevil.example", ``},
 		{r("GET", "/api/auth/magic-link/{}"), fuzzAnonymous, "MAGIC?callbackURL=%2F%09%2Fevil.example", ``},
 		{r("GET", "/api/auth/magic-link/{}"), fuzzCookie, "MAGIC?callbackURL=https://evil.example", ``},
+		{r("POST", "/api/auth/magic-link/verify"), fuzzAnonymous, "", `{"token":"MAGIC"}`},
 		{r("GET", "/api/auth/one-time-token/generate"), fuzzBearer, "", ``},
 		{r("POST", "/api/auth/one-time-token/verify"), fuzzAnonymous, "", `{"token":"OTT"}`},
 		{r("POST", "/api/auth/cli/token"), fuzzAnonymous, "", `{"code":"` + strings.Repeat("c", 43) + `","code_verifier":"` + strings.Repeat("v", 43) + `","redirect_uri":"http://127.0.0.1:1/cb"}`},

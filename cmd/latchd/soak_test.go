@@ -111,29 +111,6 @@ func (r *soakRun) req(a *agent, route, method, path string, body any, bearer str
 	return st, out
 }
 
-// link uses a mailed link (GET, answered with a redirect): true when it
-// worked. A redirect carrying a server error counts as one.
-func (r *soakRun) link(a *agent, route, path string) bool {
-	<-r.pace
-	r.reqs.Add(1)
-	req, _ := http.NewRequest("GET", a.base+path, nil)
-	req.Header.Set("X-Forwarded-For", a.ip)
-	res, err := a.hc.Do(req)
-	if err != nil {
-		r.serverError("%s: %v", route, err)
-		return false
-	}
-	res.Body.Close()
-	loc := res.Header.Get("Location")
-	r.mu.Lock()
-	r.status[fmt.Sprintf("%s %d", route, res.StatusCode)]++
-	r.mu.Unlock()
-	if res.StatusCode >= 500 || strings.Contains(loc, "e=INTERNAL") || strings.Contains(loc, "e=STORE_UNAVAILABLE") {
-		r.serverError("%s: %d %s", route, res.StatusCode, loc)
-	}
-	return res.StatusCode == http.StatusSeeOther && strings.HasPrefix(loc, "/account?m=")
-}
-
 // use consumes one ledger token once, or twice at once; it records the
 // outcome and returns how many uses succeeded.
 func (r *soakRun) use(kind, token string, twice bool, once func() bool) int {
@@ -402,7 +379,10 @@ func (r *soakRun) user(email string, twice bool) {
 	if tok := r.mail.wait(email, "/magic-link/"); tok == "" {
 		t.Errorf("%s: no magic link mail", email)
 	} else {
-		r.use("magic-link", tok, twice, func() bool { return r.link(a, "magic link", "/api/auth/magic-link/"+tok) })
+		r.use("magic-link", tok, twice, func() bool {
+			st, _ := r.req(a, "magic link", "POST", "/api/auth/magic-link/verify", map[string]string{"token": tok}, "")
+			return st == http.StatusOK
+		})
 	}
 
 	if st, body := r.req(a, "reset request", "POST", "/api/auth/password-reset", map[string]string{"email": email}, ""); st != 202 {
