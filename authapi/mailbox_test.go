@@ -188,8 +188,8 @@ func TestVerifyLinkPage(t *testing.T) {
 		other, _ := e.signUp("other@example.com", pw)
 		for name, b := range map[string]*client{"signed out": e.browser(), "another user": other} {
 			r := b.do("GET", page, nil).want(t, http.StatusOK, "")
-			if !strings.Contains(r.html(), `name="password"`) || r.header.Get("Referrer-Policy") != "no-referrer" {
-				t.Errorf("%s: page without a password field or no-referrer: %.500s", name, r.raw)
+			if !strings.Contains(r.html(), `name="password"`) || r.header.Get("Referrer-Policy") != "strict-origin" {
+				t.Errorf("%s: page without a password field or not strict-origin: %.500s", name, r.raw)
 			}
 			if r := b.form(page, url.Values{"password": {"wrong password"}}); r.status != http.StatusUnauthorized || !strings.Contains(r.html(), `name="password"`) {
 				t.Errorf("%s, wrong password: %d %.300s", name, r.status, r.raw)

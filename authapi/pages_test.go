@@ -51,7 +51,7 @@ func TestPagesRender(t *testing.T) {
 	b := e.browser()
 	r := b.do("GET", resetPath, nil)
 	wantRedirect(t, r, "/password-reset/new")
-	if rp := r.header.Get("Referrer-Policy"); rp != "no-referrer" {
+	if rp := r.header.Get("Referrer-Policy"); rp != "strict-origin" {
 		t.Errorf("reset link Referrer-Policy %q", rp)
 	}
 	if r := b.do("GET", "/password-reset/new", nil); r.status != 200 || !strings.Contains(r.html(), "Set a new password") || strings.Contains(r.html(), sometoken) {
