@@ -117,8 +117,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.users, "users", 1000, "users, each with a session and a key, in each store (quick: 200)")
 	fs.DurationVar(&c.hashDuration, "hash-duration", 0, "measured time per side of the password operations (default: -duration; quick: 1ms, one call per round)")
 	fs.IntVar(&c.hashN, "hash-n", 0, "measured calls per side of the password operations (default with -n: min(n, 20))")
-	fs.DurationVar(&c.httpDuration, "http-duration", 5*time.Second, "measured time per HTTP load level (quick: 300ms)")
-	fs.DurationVar(&c.httpWarmup, "http-warmup", time.Second, "untimed load before each HTTP level (quick: 100ms)")
+	fs.DurationVar(&c.httpDuration, "http-duration", 5*time.Second, "measured time per HTTP load level (quick: 1s)")
+	fs.DurationVar(&c.httpWarmup, "http-warmup", time.Second, "untimed load before each HTTP level (quick: 500ms)")
 	conns := fs.String("conns", "1,16,64", "concurrent connections of the HTTP load levels")
 	fs.StringVar(&c.latchd, "latchd", "", "latchd binary to run (default: go build ./cmd/latchd)")
 	fs.StringVar(&c.latchdLogLevel, "latchd-log-level", "warn", "latchd --log-level during the HTTP load (info logs every request)")
@@ -146,8 +146,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			"duration": func() { c.duration = 50 * time.Millisecond }, "rounds": func() { c.rounds = 2 },
 			"warmup": func() { c.warmup = 10 * time.Millisecond }, "users": func() { c.users = 200 },
 			"hash-duration": func() { c.hashDuration = time.Millisecond },
-			"http-duration": func() { c.httpDuration = 300 * time.Millisecond },
-			"http-warmup":   func() { c.httpWarmup = 100 * time.Millisecond },
+			"http-duration": func() { c.httpDuration = time.Second },
+			"http-warmup":   func() { c.httpWarmup = 500 * time.Millisecond },
 			"growth-small":  func() { c.growthSmall = 1000 }, "growth-big": func() { c.growthBig = 10_000 },
 			"settle": func() { c.settle = 100 * time.Millisecond },
 		}
