@@ -59,6 +59,14 @@ type Config struct {
 	// Activity keeps the security activity record. Default: Store, or
 	// else Users, when it implements ActivityStore; none otherwise.
 	Activity ActivityStore
+	// KeepSessionAMR keeps sessions' authentication methods (see
+	// CreateSessionOptions.AMR) in the lucia2 profile, whose session table
+	// must then have a text column "amr". In the default profile they are
+	// always kept.
+	KeepSessionAMR bool
+	// Factors keeps second factors and passkeys. Default: Store, or else
+	// Users, when it implements FactorStore; none otherwise.
+	Factors FactorStore
 	// ActivityRetention is how long activity events are kept (see
 	// Auth.PurgeActivity). Default 90 days.
 	ActivityRetention time.Duration
@@ -113,6 +121,8 @@ type Auth struct {
 	joined   SessionUserGetter // non-nil when one store serves sessions and users
 	tx       Transactor        // non-nil when one transactional store serves everything
 	activity ActivityStore     // nil when no store keeps the activity record
+	factors  FactorStore       // nil when no store keeps second factors
+	keepAMR  bool
 
 	activityRetention time.Duration
 	userTx            Transactor // non-nil when one transactional store serves users and keys
@@ -174,6 +184,14 @@ func New(cfg Config) (*Auth, error) {
 			a.activity = as
 		} else if as, ok := a.users.(ActivityStore); ok {
 			a.activity = as
+		}
+	}
+	a.factors, a.keepAMR = cfg.Factors, cfg.KeepSessionAMR
+	if a.factors == nil {
+		if fs, ok := cfg.Store.(FactorStore); ok {
+			a.factors = fs
+		} else if fs, ok := a.users.(FactorStore); ok {
+			a.factors = fs
 		}
 	}
 	if a.activityRetention < 0 {

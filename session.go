@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -38,14 +40,26 @@ type Session struct {
 	State string `json:"state"`
 	// Fresh reports that the session was just created or renewed: the HTTP
 	// layer sets its cookie again.
-	Fresh      bool       `json:"fresh"`
+	Fresh bool `json:"fresh"`
+	// AAL is the assurance level the session was made with: 2 when the
+	// user proved two factors (AMR holds "mfa"), 1 otherwise.
+	AAL int `json:"aal"`
+	// AMR lists how the user authenticated (RFC 8176 values: "pwd",
+	// "otp", "hwk", "swk", "user", "mfa", ...); empty for a session made
+	// before Latch kept it, or on a Lucia v2 database without an amr
+	// column (see Config.KeepSessionAMR).
+	AMR        []string   `json:"amr"`
 	Attributes Attributes `json:"attributes"`
 }
 
 // CreateSessionOptions describe a new session. Zero periods take the Auth's.
 type CreateSessionOptions struct {
-	UserID       string
-	Attributes   Attributes
+	UserID     string
+	Attributes Attributes
+	// AMR lists the authentication methods behind the session (RFC 8176);
+	// include "mfa" when two factors were proved, which makes it AAL 2. It
+	// is kept in the session attribute SessionAMRAttribute.
+	AMR          []string
 	ActivePeriod time.Duration
 	IdlePeriod   time.Duration
 }
@@ -107,6 +121,16 @@ func (a *Auth) CreateSession(ctx context.Context, opts CreateSessionOptions) (Se
 		}
 		attrs[SessionCreatedAttribute] = fromMS(ms(now))
 		activeExp, idleExp = capAt(activeExp, idleExp, now.Add(a.maxLifetime))
+	}
+	if len(opts.AMR) > 0 && (a.profile != ProfileLucia2 || a.keepAMR) {
+		amr, err := joinAMR(opts.AMR)
+		if err != nil {
+			return Session{}, fmt.Errorf("latch: create session: %w", err)
+		}
+		if attrs == nil {
+			attrs = Attributes{}
+		}
+		attrs[SessionAMRAttribute] = amr
 	}
 	if gen := user.Attributes.Int(SessionGenerationAttribute); gen > 0 {
 		// The user's generation as read before the session is written: a
@@ -226,11 +250,46 @@ func (a *Auth) sessionFromRecord(r SessionRecord, u User, now time.Time) Session
 	if attrs == nil {
 		attrs = Attributes{}
 	}
+	amr := splitAMR(attrs.String(SessionAMRAttribute))
+	aal := 1
+	if slices.Contains(amr, "mfa") {
+		aal = 2
+	}
 	return Session{
 		ID: r.ID, UserID: r.UserID, User: u,
 		ActiveExpires: fromMS(r.ActiveExpires), IdleExpires: fromMS(r.IdleExpires),
-		State: state, Attributes: attrs,
+		State: state, Attributes: attrs, AAL: aal, AMR: amr,
 	}
+}
+
+// SessionAMRAttribute is the session attribute that keeps a session's
+// authentication methods, space-separated ("pwd otp mfa").
+const SessionAMRAttribute = "amr"
+
+// joinAMR checks and joins AMR values: each is 1 to 16 characters of
+// a-z, 0-9, '_' or '-', as RFC 8176's registry names are.
+func joinAMR(amr []string) (string, error) {
+	var b strings.Builder
+	for i, v := range amr {
+		if v == "" || len(v) > 16 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != "" {
+			return "", invalid("amr values are 1 to 16 characters of a-z, 0-9, '_' or '-'")
+		}
+		if slices.Contains(amr[:i], v) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(v)
+	}
+	return b.String(), nil
+}
+
+func splitAMR(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Fields(s)
 }
 
 // GetAllUserSessions returns the user's live sessions (without tokens);

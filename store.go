@@ -69,7 +69,8 @@ type UserStore interface {
 	// as nil). ErrNotFound when the user does not exist.
 	UpdateUserAttributes(ctx context.Context, userID string, patch Attributes) error
 	// DeleteUser removes the user and everything this store holds for it
-	// (keys, sessions, tokens, attempt counters). It succeeds whatever the input.
+	// (keys, sessions, tokens, attempt counters, and factors and activity
+	// where it keeps them). It succeeds whatever the input.
 	DeleteUser(ctx context.Context, userID string) error
 }
 

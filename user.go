@@ -131,6 +131,11 @@ func (a *Auth) DeleteUser(ctx context.Context, userID string) error {
 			return fmt.Errorf("latch: delete user: activity: %w", err)
 		}
 	}
+	if a.factors != nil && !sameValue(a.factors, a.users) {
+		if err := a.factors.DeleteFactorsByUser(ctx, userID); err != nil {
+			return fmt.Errorf("latch: delete user: factors: %w", err)
+		}
+	}
 	if !sameValue(a.keys, a.users) {
 		if err := a.keys.DeleteKeysByUser(ctx, userID); err != nil {
 			return fmt.Errorf("latch: delete user: keys: %w", err)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/latchauth/latch"
@@ -33,6 +34,7 @@ type Store struct {
 	tokens   map[tokenKey]*latch.TokenRecord
 	attempts map[string]map[string]attempt // user id → kind → counter
 	activity activityLog                   // its own lock: it is not tied to the rest
+	factors  map[string]*latch.FactorRecord
 }
 
 // user is a user with the indexes of what belongs to it, so that lists and
@@ -64,6 +66,7 @@ func New() *Store {
 		sessions: map[string]*latch.SessionRecord{},
 		tokens:   map[tokenKey]*latch.TokenRecord{},
 		attempts: map[string]map[string]attempt{},
+		factors:  map[string]*latch.FactorRecord{},
 	}
 }
 
@@ -197,6 +200,11 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 			}
 		}
 		delete(s.users, userID)
+	}
+	for id, f := range s.factors {
+		if f.UserID == userID {
+			delete(s.factors, id)
+		}
 	}
 	delete(s.attempts, userID)
 	s.activity.mu.Lock()
@@ -714,4 +722,87 @@ func (s *Store) DeleteActivityBefore(ctx context.Context, before int64) (int64, 
 		}
 	}
 	return n, nil
+}
+
+var _ latch.FactorStore = (*Store)(nil)
+
+// CreateFactor stores a factor of an existing user.
+func (s *Store) CreateFactor(ctx context.Context, f latch.FactorRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[f.UserID]; !ok {
+		return fmt.Errorf("memory: create factor: %w", latch.ErrNotFound)
+	}
+	if _, ok := s.factors[f.ID]; ok {
+		return fmt.Errorf("memory: create factor: %w", latch.ErrDuplicate)
+	}
+	f.Data = slices.Clone(f.Data)
+	s.factors[f.ID] = &f
+	return nil
+}
+
+// GetFactor returns a factor, or ErrNotFound.
+func (s *Store) GetFactor(ctx context.Context, id string) (latch.FactorRecord, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	f, ok := s.factors[id]
+	if !ok {
+		return latch.FactorRecord{}, fmt.Errorf("memory: get factor: %w", latch.ErrNotFound)
+	}
+	out := *f
+	out.Data = slices.Clone(f.Data)
+	return out, nil
+}
+
+// ListFactors returns the user's factors, oldest first.
+func (s *Store) ListFactors(ctx context.Context, userID string) ([]latch.FactorRecord, error) {
+	s.mu.RLock()
+	out := []latch.FactorRecord{}
+	for _, f := range s.factors {
+		if f.UserID == userID {
+			c := *f
+			c.Data = slices.Clone(f.Data)
+			out = append(out, c)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b latch.FactorRecord) int {
+		if a.CreatedAt != b.CreatedAt {
+			return cmp.Compare(a.CreatedAt, b.CreatedAt)
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// UpdateFactor replaces a factor's name, data and last use.
+func (s *Store) UpdateFactor(ctx context.Context, f latch.FactorRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.factors[f.ID]
+	if !ok {
+		return fmt.Errorf("memory: update factor: %w", latch.ErrNotFound)
+	}
+	cur.Name, cur.Data, cur.LastUsedAt = f.Name, slices.Clone(f.Data), f.LastUsedAt
+	return nil
+}
+
+// DeleteFactor removes one factor.
+func (s *Store) DeleteFactor(ctx context.Context, id string) error {
+	s.mu.Lock()
+	delete(s.factors, id)
+	s.mu.Unlock()
+	return nil
+}
+
+// DeleteFactorsByUser removes the user's factors.
+func (s *Store) DeleteFactorsByUser(ctx context.Context, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, f := range s.factors {
+		if f.UserID == userID {
+			delete(s.factors, id)
+		}
+	}
+	return nil
 }

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Open) {
 		{"auth", testAuth},
 		{"transactions", testTx},
 		{"activity", testActivity},
+		{"factors", testFactors},
 		{"token-handlers", RunTokenHandlers},
 	}
 	for _, g := range groups {

@@ -1,0 +1,53 @@
+package latch_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store/memory"
+)
+
+// TestSessionAMR: a session keeps how it was made; "mfa" makes it AAL 2;
+// a session without methods is AAL 1; bad values are refused.
+func TestSessionAMR(t *testing.T) {
+	ctx := t.Context()
+	auth, err := latch.New(latch.Config{Store: memory.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := auth.CreateUser(ctx, latch.CreateUserOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		amr     []string
+		wantAMR []string
+		wantAAL int
+	}{
+		{nil, []string{}, 1},
+		{[]string{"pwd"}, []string{"pwd"}, 1},
+		{[]string{"pwd", "otp", "mfa", "otp"}, []string{"pwd", "otp", "mfa"}, 2},
+		{[]string{"hwk", "user", "mfa"}, []string{"hwk", "user", "mfa"}, 2},
+	} {
+		s, err := auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: u.ID, AMR: c.amr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := auth.ValidateSession(ctx, s.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []latch.Session{s, got} {
+			if !slices.Equal(v.AMR, c.wantAMR) || v.AAL != c.wantAAL {
+				t.Errorf("AMR %v: session has amr %v aal %d, want %v aal %d", c.amr, v.AMR, v.AAL, c.wantAMR, c.wantAAL)
+			}
+		}
+	}
+	for _, bad := range [][]string{{""}, {"PWD"}, {"pwd otp"}, {"a-very-long-method-name"}} {
+		if _, err := auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: u.ID, AMR: bad}); !errors.Is(err, latch.ErrInvalidRequest) {
+			t.Errorf("AMR %q: %v, want ErrInvalidInput", bad, err)
+		}
+	}
+}
