@@ -7,11 +7,11 @@ import (
 )
 
 func (h *Handler) deleteAccountAPI(w http.ResponseWriter, r *http.Request) error {
-	var req passwordRequest
+	var req confirmRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := h.deleteAccount(w, r, req.Password); err != nil {
+	if err := h.deleteAccount(w, r, req.Password, req.StepUpToken); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -22,16 +22,16 @@ func (h *Handler) deleteAccountAPI(w http.ResponseWriter, r *http.Request) error
 // (under the sign-in throttle, see confirmPassword): the user, its keys,
 // sessions and tokens on every store (latch.Auth.DeleteUser, one
 // transaction on a SQL store), and the sign-in throttle's count of its
-// address. The cookie is cleared and a goodbye mailed. An account without
-// a password is refused with ErrNoPassword: confirming by a mailed code
-// (step-up) is not built yet.
-func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, pw string) error {
+// address. The cookie is cleared and a goodbye mailed. Instead of the
+// password, a step-up token for ActionDeleteAccount does (see
+// confirmAction): the way for a user with a second factor, or without a
+// password.
+func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, pw, stepUp string) error {
 	s, err := currentSession(r)
 	if err != nil {
 		return err
 	}
-	key, err := h.confirmPassword(r, s.UserID, pw)
-	if err != nil {
+	if err := h.confirmAction(r, s, ActionDeleteAccount, pw, stepUp); err != nil {
 		return err
 	}
 	to := s.User.Attributes.String(attrEmail)
@@ -41,8 +41,10 @@ func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, pw strin
 		return err
 	}
 	h.sessions.ClearSessionCookie(w)
-	if err := h.emailLimit.Reset(r.Context(), signInEmailKey(key.ProviderUserID)); err != nil {
-		h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
+	if to != "" {
+		if err := h.emailLimit.Reset(r.Context(), signInEmailKey(to)); err != nil {
+			h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
+		}
 	}
 	if to != "" {
 		h.queueNotice(r.Context(), h.mails.AccountDeleted(to))
@@ -58,7 +60,7 @@ func (h *Handler) deleteAccountPage(w http.ResponseWriter, r *http.Request) erro
 	}
 	var err error = ErrConfirmationRequired
 	if r.PostFormValue("confirm") == "yes" {
-		err = h.deleteAccount(w, r, r.PostFormValue("password"))
+		err = h.deleteAccount(w, r, r.PostFormValue("password"), r.PostFormValue("step_up_token"))
 	}
 	if err != nil {
 		e := apiError(err)

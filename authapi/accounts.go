@@ -62,11 +62,11 @@ func (h *Handler) listAccountsAPI(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *Handler) unlinkAccountAPI(w http.ResponseWriter, r *http.Request) error {
-	var req passwordRequest
+	var req confirmRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := h.unlinkAccount(r, r.PathValue("provider"), req.Password); err != nil {
+	if err := h.unlinkAccount(r, r.PathValue("provider"), req.Password, req.StepUpToken); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -81,7 +81,7 @@ func (h *Handler) unlinkAccountAPI(w http.ResponseWriter, r *http.Request) error
 // last way in is never removed (ErrLastSignInMethod). In the same
 // transaction every open token of the user is voided; a notice goes to
 // the account's address.
-func (h *Handler) unlinkAccount(r *http.Request, provider, pw string) error {
+func (h *Handler) unlinkAccount(r *http.Request, provider, pw, stepUp string) error {
 	s, err := currentSession(r)
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func (h *Handler) unlinkAccount(r *http.Request, provider, pw string) error {
 	if err := h.checkUnlink(r.Context(), s.UserID, provider); err != nil {
 		return err
 	}
-	if _, err := h.confirmPassword(r, s.UserID, pw); err != nil {
+	if err := h.confirmAction(r, s, ActionRemoveFactor, pw, stepUp); err != nil {
 		return err
 	}
 	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
@@ -155,7 +155,7 @@ func (h *Handler) unlinkAccountPage(w http.ResponseWriter, r *http.Request) erro
 	if _, ok := signedIn(w, r); !ok {
 		return nil
 	}
-	if err := h.unlinkAccount(r, r.PathValue("provider"), r.PostFormValue("password")); err != nil {
+	if err := h.unlinkAccount(r, r.PathValue("provider"), r.PostFormValue("password"), r.PostFormValue("step_up_token")); err != nil {
 		e := apiError(err)
 		if e.Status >= 500 {
 			return err

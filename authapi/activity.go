@@ -19,6 +19,7 @@ const (
 	evTokenIssued    = "token-issued"
 	evEmailVerified  = "email-verified"
 	evSessionEnded   = "session-ended"
+	evStepUp         = "step-up"
 	activityPageSize = 20
 )
 

@@ -119,6 +119,9 @@ type Config struct {
 	// EmailChanges are the links that confirm a new address (POST
 	// /api/auth/email). Default "email-change": 1 hour.
 	EmailChanges *token.IDTokens
+	// StepUpTokens are the one-shot action tokens of POST
+	// /api/auth/step-up (kind "step-up", 5 minutes by default).
+	StepUpTokens *token.IDTokens
 
 	// DisableClientOneTimeTokens refuses GET /api/auth/one-time-token/generate
 	// (403 FORBIDDEN): the server makes one-time tokens itself, with
@@ -201,19 +204,23 @@ type Handler struct {
 	mailLimit  *throttle.Limiter
 	hashes     hashGate
 
-	codes       *token.PasswordTokens
-	links       *token.IDTokens
-	resets      *token.PasswordResets
-	magic       *token.IDTokens
-	oneTime     *token.OneTimeTokens
-	cliCodes    *token.AuthorizationCodes
-	emailChg    *token.IDTokens
-	noClientOT  bool
-	ottNoCookie bool // Config.OTTDisableSetSessionCookie
-	ottHeader   bool // Config.SetOTTHeaderOnNewSession
-	clientIP    func(*http.Request) string
-	oauth       *oauth.Client
-	breached    BreachChecker
+	codes    *token.PasswordTokens
+	links    *token.IDTokens
+	resets   *token.PasswordResets
+	magic    *token.IDTokens
+	oneTime  *token.OneTimeTokens
+	cliCodes *token.AuthorizationCodes
+	emailChg *token.IDTokens
+	stepUps  *token.IDTokens
+	// stepUpMethods are the proofs POST /api/auth/step-up takes, by
+	// method name (see registerStepUp).
+	stepUpMethods map[string]stepUpMethod
+	noClientOT    bool
+	ottNoCookie   bool // Config.OTTDisableSetSessionCookie
+	ottHeader     bool // Config.SetOTTHeaderOnNewSession
+	clientIP      func(*http.Request) string
+	oauth         *oauth.Client
+	breached      BreachChecker
 
 	queue     outbox.Queue
 	runner    *outbox.Runner
@@ -246,7 +253,7 @@ func New(cfg Config) (*Handler, error) {
 		mailer: cfg.Mailer, mails: cfg.MailTemplates, outbox: cfg.Outbox, log: cfg.Logger,
 		emailLimit: cfg.EmailThrottle, ipLimit: cfg.IPThrottle, mailLimit: cfg.MailThrottle,
 		codes: cfg.VerificationCodes, links: cfg.VerificationLinks, resets: cfg.PasswordResets,
-		magic: cfg.MagicLinks, oneTime: cfg.OneTimeTokens, cliCodes: cfg.CLICodes, emailChg: cfg.EmailChanges, noClientOT: cfg.DisableClientOneTimeTokens,
+		magic: cfg.MagicLinks, oneTime: cfg.OneTimeTokens, cliCodes: cfg.CLICodes, emailChg: cfg.EmailChanges, stepUps: cfg.StepUpTokens, noClientOT: cfg.DisableClientOneTimeTokens,
 		ottNoCookie: cfg.OTTDisableSetSessionCookie, ottHeader: cfg.SetOTTHeaderOnNewSession,
 		clientIP: cfg.ClientIP, oauth: cfg.OAuth, breached: cfg.BreachedPasswords,
 	}
@@ -301,6 +308,9 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	if err := h.defaultTokens(); err != nil {
+		return nil, err
+	}
+	if err := h.initStepUp(); err != nil {
 		return nil, err
 	}
 	if h.clientIP == nil {

@@ -14,8 +14,9 @@ import (
 var ErrEmailUnchanged = newError(http.StatusBadRequest, "EMAIL_UNCHANGED", "this is already the account's address")
 
 type changeEmailRequest struct {
-	NewEmail string `json:"newEmail"`
-	Password string `json:"password"`
+	NewEmail    string `json:"newEmail"`
+	Password    string `json:"password"`
+	StepUpToken string `json:"stepUpToken"`
 }
 
 func (h *Handler) changeEmailAPI(w http.ResponseWriter, r *http.Request) error {
@@ -23,7 +24,7 @@ func (h *Handler) changeEmailAPI(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := h.requestEmailChange(r, req.NewEmail, req.Password); err != nil {
+	if err := h.requestEmailChange(r, req.NewEmail, req.Password, req.StepUpToken); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, messageJSON{Message: "A mail with a confirmation link is on its way to the new address."})
@@ -36,7 +37,7 @@ func (h *Handler) changeEmailAPI(w http.ResponseWriter, r *http.Request) error {
 // timing tells whether the new address has an account: if it has none,
 // the address gets a confirmation link (older links of the user are
 // voided); if it has, it gets a "someone tried to use your address" mail.
-func (h *Handler) requestEmailChange(r *http.Request, rawEmail, pw string) error {
+func (h *Handler) requestEmailChange(r *http.Request, rawEmail, pw, stepUp string) error {
 	s, err := currentSession(r)
 	if err != nil {
 		return err
@@ -48,7 +49,7 @@ func (h *Handler) requestEmailChange(r *http.Request, rawEmail, pw string) error
 	if email == s.User.Attributes.String(attrEmail) {
 		return ErrEmailUnchanged
 	}
-	if _, err := h.confirmPassword(r, s.UserID, pw); err != nil {
+	if err := h.confirmAction(r, s, ActionChangeEmail, pw, stepUp); err != nil {
 		return err
 	}
 	if err := h.checkThrottle(r.Context(), h.mailLimit, "user:"+s.UserID); err != nil {
@@ -171,7 +172,7 @@ func (h *Handler) changeEmailPage(w http.ResponseWriter, r *http.Request) error 
 	if _, ok := signedIn(w, r); !ok {
 		return nil
 	}
-	if err := h.requestEmailChange(r, r.PostFormValue("new_email"), r.PostFormValue("password")); err != nil {
+	if err := h.requestEmailChange(r, r.PostFormValue("new_email"), r.PostFormValue("password"), r.PostFormValue("step_up_token")); err != nil {
 		e := apiError(err)
 		if e.Status >= 500 {
 			return err

@@ -63,6 +63,7 @@ func (h *Handler) voidUserTokens(ctx context.Context, userID string) error {
 
 type changePasswordRequest struct {
 	CurrentPassword string `json:"currentPassword"`
+	StepUpToken     string `json:"stepUpToken"`
 	NewPassword     string `json:"newPassword"`
 }
 
@@ -71,7 +72,7 @@ func (h *Handler) changePasswordAPI(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	s, err := h.changePassword(w, r, req.CurrentPassword, req.NewPassword)
+	s, err := h.changePassword(w, r, req.CurrentPassword, req.StepUpToken, req.NewPassword)
 	if err != nil {
 		return err
 	}
@@ -87,7 +88,11 @@ func (h *Handler) changePasswordAPI(w http.ResponseWriter, r *http.Request) erro
 // Atomicity is that of resetPassword: one transaction on a SQL store; on
 // split stores the writes are ordered so that an interruption never leaves
 // the new password beside an old session or token.
-func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current, next string) (latch.Session, error) {
+//
+// Instead of the current password, a step-up token for
+// ActionChangePassword does (see confirmAction); a user with a second
+// factor must use one.
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current, stepUp, next string) (latch.Session, error) {
 	cur, err := currentSession(r)
 	if err != nil {
 		return latch.Session{}, err
@@ -95,8 +100,13 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 	if err := checkPassword(next); err != nil {
 		return latch.Session{}, err
 	}
-	key, err := h.confirmPassword(r, cur.UserID, current)
+	// The key first: an account without a password (OAuth) sets one by a
+	// reset, and its step-up token is not used up here.
+	key, err := h.passwordKey(r.Context(), cur.UserID)
 	if err != nil {
+		return latch.Session{}, err
+	}
+	if err := h.confirmAction(r, cur, ActionChangePassword, current, stepUp); err != nil {
 		return latch.Session{}, err
 	}
 	if err := h.checkBreached(r.Context(), next); err != nil {
@@ -138,7 +148,7 @@ func (h *Handler) changePasswordPage(w http.ResponseWriter, r *http.Request) err
 	if _, ok := signedIn(w, r); !ok {
 		return nil
 	}
-	if _, err := h.changePassword(w, r, r.PostFormValue("current_password"), r.PostFormValue("new_password")); err != nil {
+	if _, err := h.changePassword(w, r, r.PostFormValue("current_password"), r.PostFormValue("step_up_token"), r.PostFormValue("new_password")); err != nil {
 		e := apiError(err)
 		if e.Status >= 500 {
 			return err
