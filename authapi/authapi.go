@@ -16,6 +16,7 @@ import (
 	"github.com/latchauth/latch/httpauth"
 	"github.com/latchauth/latch/internal/reqid"
 	"github.com/latchauth/latch/mail"
+	"github.com/latchauth/latch/mfa"
 	"github.com/latchauth/latch/oauth"
 	"github.com/latchauth/latch/outbox"
 	"github.com/latchauth/latch/throttle"
@@ -119,6 +120,9 @@ type Config struct {
 	// EmailChanges are the links that confirm a new address (POST
 	// /api/auth/email). Default "email-change": 1 hour.
 	EmailChanges *token.IDTokens
+	// Keyring encrypts second-factor secrets (TOTP) at rest. latchd reads
+	// it from LATCH_SECRET_KEY (see mfa.ParseKeyring).
+	Keyring *mfa.Keyring
 	// StepUpTokens are the one-shot action tokens of POST
 	// /api/auth/step-up (kind "step-up", 5 minutes by default).
 	StepUpTokens *token.IDTokens
@@ -215,12 +219,18 @@ type Handler struct {
 	// stepUpMethods are the proofs POST /api/auth/step-up takes, by
 	// method name (see registerStepUp).
 	stepUpMethods map[string]stepUpMethod
-	noClientOT    bool
-	ottNoCookie   bool // Config.OTTDisableSetSessionCookie
-	ottHeader     bool // Config.SetOTTHeaderOnNewSession
-	clientIP      func(*http.Request) string
-	oauth         *oauth.Client
-	breached      BreachChecker
+	// factorKinds are the kinds of second factor, by name, registered in
+	// factorOrder (see registerFactor).
+	factorKinds map[string]secondFactor
+	factorOrder []string
+	// keyring seals factor secrets at rest (Config.Keyring).
+	keyring     *mfa.Keyring
+	noClientOT  bool
+	ottNoCookie bool // Config.OTTDisableSetSessionCookie
+	ottHeader   bool // Config.SetOTTHeaderOnNewSession
+	clientIP    func(*http.Request) string
+	oauth       *oauth.Client
+	breached    BreachChecker
 
 	queue     outbox.Queue
 	runner    *outbox.Runner
@@ -253,7 +263,7 @@ func New(cfg Config) (*Handler, error) {
 		mailer: cfg.Mailer, mails: cfg.MailTemplates, outbox: cfg.Outbox, log: cfg.Logger,
 		emailLimit: cfg.EmailThrottle, ipLimit: cfg.IPThrottle, mailLimit: cfg.MailThrottle,
 		codes: cfg.VerificationCodes, links: cfg.VerificationLinks, resets: cfg.PasswordResets,
-		magic: cfg.MagicLinks, oneTime: cfg.OneTimeTokens, cliCodes: cfg.CLICodes, emailChg: cfg.EmailChanges, stepUps: cfg.StepUpTokens, noClientOT: cfg.DisableClientOneTimeTokens,
+		magic: cfg.MagicLinks, oneTime: cfg.OneTimeTokens, cliCodes: cfg.CLICodes, emailChg: cfg.EmailChanges, stepUps: cfg.StepUpTokens, keyring: cfg.Keyring, noClientOT: cfg.DisableClientOneTimeTokens,
 		ottNoCookie: cfg.OTTDisableSetSessionCookie, ottHeader: cfg.SetOTTHeaderOnNewSession,
 		clientIP: cfg.ClientIP, oauth: cfg.OAuth, breached: cfg.BreachedPasswords,
 	}
