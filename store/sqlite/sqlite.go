@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store/internal/sqlfactor"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -30,7 +31,10 @@ type Store struct {
 	q queries
 
 	stmtsMu sync.Mutex
-	stmts   []*stmt // every statement of q, closed by Close
+	stmts   []*stmt           // every statement of q and of byText, closed by Close
+	byText  map[stmtKey]*stmt // statements of shared code, by pool and text
+
+	factors *sqlfactor.Store
 }
 
 // Pragmas of every connection. busy_timeout comes first (the driver applies
@@ -126,6 +130,7 @@ func Open(path string) (*Store, error) {
 	}
 	s := &Store{writer: writer, reader: reader}
 	s.q = s.queries()
+	s.factors = s.newFactors()
 	return s, nil
 }
 
