@@ -13,14 +13,16 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/attrcodec"
+	"github.com/latchauth/latch/store/internal/sqlfactor"
 )
 
 // Store is Latch's PostgreSQL store. It implements latch.Store,
 // latch.SessionUserGetter and latch.Transactor. It is safe for concurrent
 // use.
 type Store struct {
-	pool  *pgxpool.Pool
-	owned bool // Close closes pool: Open made it
+	pool    *pgxpool.Pool
+	owned   bool // Close closes pool: Open made it
+	factors *sqlfactor.Store
 }
 
 var (
@@ -46,7 +48,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool, owned: true}, nil
+	s := New(pool)
+	s.owned = true
+	return s, nil
 }
 
 // New returns a Store on a pool the caller made and keeps: Close does not
@@ -54,7 +58,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // pgx query mode works; the store's statements are constants, made for the
 // default mode, which prepares each once per connection and caches it.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool}
+	s := &Store{pool: pool}
+	s.factors = sqlfactor.New(factorDB{s}, factorDialect)
+	return s
 }
 
 // Close closes the pool when Open made it, waiting for the connections in

@@ -162,8 +162,8 @@ func TestSchema(t *testing.T) {
 		n++
 	}
 	must(t, rows.Err())
-	if n != 15 { // 11 of the users, keys, sessions and tokens; 2 of the activity; 2 of the outbox
-		t.Errorf("found %d id columns, want 15", n)
+	if n != 18 { // 11 of the users, keys, sessions and tokens; 2 of the activity; 2 of the outbox; 3 of the factors
+		t.Errorf("found %d id columns, want 18", n)
 	}
 	// Every foreign key cascades, and its column is indexed.
 	var fks, cascading, indexed int
@@ -171,8 +171,8 @@ func TestSchema(t *testing.T) {
 			count(*) FILTER (WHERE EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1]))
 		FROM pg_constraint c WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace`).Scan(&fks, &cascading, &indexed)
 	must(t, err)
-	if fks != 5 || cascading != 5 || indexed != 5 {
-		t.Errorf("%d foreign keys, %d ON DELETE CASCADE, %d indexed; want 5 of each", fks, cascading, indexed)
+	if fks != 6 || cascading != 6 || indexed != 6 {
+		t.Errorf("%d foreign keys, %d ON DELETE CASCADE, %d indexed; want 6 of each", fks, cascading, indexed)
 	}
 }
 
