@@ -15,6 +15,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/attrcodec"
+	"github.com/latchauth/latch/store/internal/sqlfactor"
 )
 
 // Store is Latch's MySQL/MariaDB store. It implements latch.Store,
@@ -27,6 +28,8 @@ type Store struct {
 	mu     sync.Mutex            // serializes preparing and closing q
 	q      atomic.Pointer[stmts] // nil until first use, and after Close
 	closed atomic.Bool
+
+	factors *sqlfactor.Store
 }
 
 // Session settings Open applies to every connection unless the DSN sets
@@ -99,7 +102,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // first use (they cannot be before Migrate has created the tables), and
 // database/sql then prepares each of them once on every connection of the
 // pool that runs it.
-func New(db *sql.DB) *Store { return &Store{db: db} }
+func New(db *sql.DB) *Store {
+	s := &Store{db: db}
+	s.factors = sqlfactor.New(factorDB{s}, sqlfactor.Dialect{Name: "mysql", EmptyBlob: "X''", Wrap: wrap})
+	return s
+}
 
 // DB returns the store's pool, for administration and tests.
 func (s *Store) DB() *sql.DB { return s.db }
@@ -136,7 +143,7 @@ func (s *Store) stmts(ctx context.Context) (*stmts, error) {
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	q, err := prepare(ctx, s.db)
+	q, err := prepare(ctx, s.db, s.factors.Statements())
 	if err != nil {
 		return nil, fmt.Errorf("preparing statements: %w", err)
 	}

@@ -86,6 +86,10 @@ type stmts struct {
 	deleteExpiredAttempts                            *sql.Stmt
 
 	addActivity, listActivity, deleteActivity, deleteActivityBefore *sql.Stmt
+
+	// shared are the statements of the code the SQL stores share (the
+	// factors), by text.
+	shared map[string]*sql.Stmt
 }
 
 // all pairs each field of q with its statement's text.
@@ -126,10 +130,10 @@ func (q *stmts) all() []struct {
 	}
 }
 
-// prepare prepares every statement on db; on failure it closes those it
-// prepared.
-func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
-	q := &stmts{}
+// prepare prepares every statement on db, and the shared ones; on failure
+// it closes those it prepared.
+func prepare(ctx context.Context, db *sql.DB, shared []string) (*stmts, error) {
+	q := &stmts{shared: make(map[string]*sql.Stmt, len(shared))}
 	for _, s := range q.all() {
 		st, err := db.PrepareContext(ctx, s.text)
 		if err != nil {
@@ -137,6 +141,14 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 			return nil, err
 		}
 		*s.p = st
+	}
+	for _, text := range shared {
+		st, err := db.PrepareContext(ctx, text)
+		if err != nil {
+			_ = q.close()
+			return nil, err
+		}
+		q.shared[text] = st
 	}
 	return q, nil
 }
@@ -148,6 +160,9 @@ func (q *stmts) close() error {
 		if *s.p != nil {
 			errs = append(errs, (*s.p).Close())
 		}
+	}
+	for _, st := range q.shared {
+		errs = append(errs, st.Close())
 	}
 	return errors.Join(errs...)
 }

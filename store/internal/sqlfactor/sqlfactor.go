@@ -112,6 +112,13 @@ func New(db DB, d Dialect) *Store {
 	return s
 }
 
+// Statements returns the text of every statement the store runs, for a
+// store that prepares its statements ahead (DB then receives exactly these
+// texts).
+func (s *Store) Statements() []string {
+	return []string{s.q.create, s.q.get, s.q.list, s.q.update, s.q.delete, s.q.deleteByUser}
+}
+
 // number rewrites '?' parameters as $1, $2, … (the statements above have
 // no string literal holding a '?').
 func number(q string) string {
