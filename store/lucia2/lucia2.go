@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/store/internal/sqlfactor"
 )
 
 // The dialects Open and New accept.
@@ -45,6 +46,7 @@ const (
 const (
 	TokenTable   = "latch_token"
 	AttemptTable = "latch_token_attempt"
+	FactorTable  = "latch_factor" // second factors and passkeys
 )
 
 // Store is a Latch store over a Lucia v2 database. It implements
@@ -58,6 +60,7 @@ type Store struct {
 
 	users, keys, sessions *table
 	q                     queries
+	factors               *sqlfactor.Store
 }
 
 var (
@@ -175,6 +178,7 @@ func newStore(ctx context.Context, d dialect, writer, reader *sql.DB, opts Optio
 		*n.dst = t
 	}
 	s.q = s.buildQueries()
+	s.factors = s.newFactors()
 	return s, nil
 }
 

@@ -7,9 +7,9 @@ import (
 )
 
 // Migrate creates Latch's own tables beside Lucia's, when they do not
-// exist yet: latch_token (single-use tokens) and latch_token_attempt
-// (attempt counters of numeric codes), with the columns of Latch's default
-// schema and a foreign key to the Lucia user table, ON DELETE CASCADE, so
+// exist yet: latch_token (single-use tokens), latch_token_attempt
+// (attempt counters of numeric codes) and latch_factor (second factors and
+// passkeys), with the columns of Latch's default schema and a foreign key to the Lucia user table, ON DELETE CASCADE, so
 // that deleting a user, by Latch or by Lucia, removes its tokens too. It
 // never creates, alters or drops Lucia's own tables. Running it again, or
 // from several processes at once, is safe.
@@ -81,6 +81,16 @@ func (s *Store) sqliteDDL() []string {
 )`,
 		`CREATE INDEX IF NOT EXISTS ` + in + `latch_token_attempt_user_id ON latch_token_attempt (user_id)`,
 		`CREATE INDEX IF NOT EXISTS ` + in + `latch_token_attempt_expires ON latch_token_attempt (expires)`,
+		`CREATE TABLE IF NOT EXISTS ` + in + `latch_factor (
+	id           TEXT    NOT NULL PRIMARY KEY,
+	user_id      TEXT    NOT NULL REFERENCES ` + ref + `,
+	kind         TEXT    NOT NULL,
+	name         TEXT    NOT NULL,
+	data         BLOB    NOT NULL,
+	created_at   INTEGER NOT NULL,
+	last_used_at INTEGER NOT NULL
+)`,
+		`CREATE INDEX IF NOT EXISTS ` + in + `latch_factor_user_id ON latch_factor (user_id, created_at, id)`,
 	}
 }
 
@@ -108,6 +118,16 @@ func (s *Store) postgresDDL() []string {
 )`,
 		`CREATE INDEX IF NOT EXISTS latch_token_attempt_user_id ON latch_token_attempt (user_id)`,
 		`CREATE INDEX IF NOT EXISTS latch_token_attempt_expires ON latch_token_attempt (expires)`,
+		`CREATE TABLE IF NOT EXISTS latch_factor (
+	id           TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	user_id      ` + idType + ` NOT NULL REFERENCES ` + ref + `,
+	kind         TEXT COLLATE "C" NOT NULL,
+	name         TEXT NOT NULL,
+	data         BYTEA NOT NULL,
+	created_at   BIGINT NOT NULL,
+	last_used_at BIGINT NOT NULL
+)`,
+		`CREATE INDEX IF NOT EXISTS latch_factor_user_id ON latch_factor (user_id, created_at, id)`,
 	}
 }
 
@@ -138,6 +158,19 @@ func (s *Store) mysqlDDL() []string {
 	KEY latch_token_attempt_user_id (user_id),
 	KEY latch_token_attempt_expires (expires),
 	CONSTRAINT latch_token_attempt_lucia_user FOREIGN KEY (user_id) REFERENCES ` + ref + `
+) ENGINE = InnoDB`,
+		// id is VARBINARY: a passkey's credential id is case-sensitive.
+		"CREATE TABLE IF NOT EXISTS latch_factor (" + `
+	id           VARBINARY(255) NOT NULL,
+	user_id      ` + idType + ` NOT NULL,
+	kind         VARBINARY(32) NOT NULL,
+	name         VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+	data         MEDIUMBLOB NOT NULL,
+	created_at   BIGINT NOT NULL,
+	last_used_at BIGINT NOT NULL,
+	PRIMARY KEY (id),
+	KEY latch_factor_user_id (user_id, created_at, id),
+	CONSTRAINT latch_factor_lucia_user FOREIGN KEY (user_id) REFERENCES ` + ref + `
 ) ENGINE = InnoDB`,
 	}
 }
