@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -140,5 +141,95 @@ func testFactors(t *testing.T, open Open) {
 	}
 	if l, _ := fs.ListFactors(ctx, user); len(l) != 0 {
 		t.Errorf("ListFactors after DeleteUser: %d", len(l))
+	}
+
+	if tr, ok := s.Users.(latch.Transactor); ok {
+		t.Run("transactions", func(t *testing.T) { testFactorsInTx(t, s.Users, fs, tr) })
+	}
+}
+
+// testFactorsInTx checks that a transaction of the store covers factor
+// writes: read inside it, undone on rollback with everything else (a
+// DeleteUser's cascade too), and a refused create leaves it usable.
+func testFactorsInTx(t *testing.T, users latch.UserStore, fs latch.FactorStore, tr latch.Transactor) {
+	ctx := t.Context()
+	errBoom := errors.New("boom")
+
+	// Rolled back: the user and its factors, created, read, updated and a
+	// duplicate refused inside, are all gone.
+	u := newID(t, "txf")
+	f1 := latch.FactorRecord{ID: newID(t, "txf1"), UserID: u, Kind: latch.FactorTOTP, Name: "a", Data: []byte{1}, CreatedAt: 10}
+	f2 := latch.FactorRecord{ID: newID(t, "txf2"), UserID: u, Kind: latch.FactorPasskey, Name: "b", CreatedAt: 20}
+	// Inside fn, failures are reported and returned (not t.Fatal, which
+	// would leave the transaction open), so that InTx rolls back.
+	fail := func(op string, err error) error {
+		t.Errorf("%s: %v", op, err)
+		return err
+	}
+	err := tr.InTx(ctx, func(ctx context.Context) error {
+		if err := users.CreateUser(ctx, latch.UserRecord{ID: u}, nil); err != nil {
+			return fail("CreateUser in tx", err)
+		}
+		if err := fs.CreateFactor(ctx, f1); err != nil {
+			return fail("CreateFactor in tx", err)
+		}
+		if err := fs.CreateFactor(ctx, latch.FactorRecord{ID: f1.ID, UserID: u, Kind: latch.FactorTOTP, CreatedAt: 1}); !errors.Is(err, latch.ErrDuplicate) {
+			t.Errorf("duplicate CreateFactor in tx: %v, want ErrDuplicate", err)
+		}
+		// The transaction goes on after the refused write.
+		if err := fs.CreateFactor(ctx, f2); err != nil {
+			return fail("CreateFactor after a refused one", err)
+		}
+		upd := f1
+		upd.LastUsedAt = 99
+		if err := fs.UpdateFactor(ctx, upd); err != nil {
+			return fail("UpdateFactor in tx", err)
+		}
+		got, err := fs.GetFactor(ctx, f1.ID)
+		if err != nil || got.LastUsedAt != 99 {
+			t.Errorf("GetFactor in tx = %+v, %v; want its own update", got, err)
+		}
+		if l, err := fs.ListFactors(ctx, u); err != nil || len(l) != 2 {
+			t.Errorf("ListFactors in tx = %d factors, %v; want 2", len(l), err)
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("InTx = %v, want fn's error", err)
+	}
+	for _, id := range []string{f1.ID, f2.ID} {
+		if _, err := fs.GetFactor(ctx, id); !errors.Is(err, latch.ErrNotFound) {
+			t.Errorf("GetFactor after rollback: %v, want ErrNotFound", err)
+		}
+	}
+
+	// Committed: the factor is there; a DeleteUser (and a
+	// DeleteFactorsByUser) rolled back leaves it.
+	must(t, "InTx commit", tr.InTx(ctx, func(ctx context.Context) error {
+		if err := users.CreateUser(ctx, latch.UserRecord{ID: u}, nil); err != nil {
+			return err
+		}
+		return fs.CreateFactor(ctx, f1)
+	}))
+	if _, err := fs.GetFactor(ctx, f1.ID); err != nil {
+		t.Fatalf("GetFactor after commit: %v", err)
+	}
+	err = tr.InTx(ctx, func(ctx context.Context) error {
+		if err := fs.DeleteFactorsByUser(ctx, u); err != nil {
+			return fail("DeleteFactorsByUser in tx", err)
+		}
+		if err := users.DeleteUser(ctx, u); err != nil {
+			return fail("DeleteUser in tx", err)
+		}
+		if _, err := fs.GetFactor(ctx, f1.ID); !errors.Is(err, latch.ErrNotFound) {
+			t.Errorf("GetFactor in tx after DeleteUser: %v, want ErrNotFound", err)
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("InTx = %v, want fn's error", err)
+	}
+	if got, err := fs.GetFactor(ctx, f1.ID); err != nil || got.UserID != u || !bytes.Equal(got.Data, f1.Data) {
+		t.Errorf("GetFactor after a rolled-back DeleteUser = %+v, %v; want the factor", got, err)
 	}
 }
