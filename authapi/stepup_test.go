@@ -49,9 +49,6 @@ func TestStepUp(t *testing.T) {
 		b.do("POST", "/api/auth/password", map[string]string{"stepUpToken": tok, "newPassword": "another password"}).want(t, 403, "STEP_UP_REQUIRED")
 
 		// With a second factor, the password alone neither steps up nor acts.
-		if !e.auth.HasFactors() {
-			return // the SQL stores gain factors with the factor tables
-		}
 		if _, err := e.auth.CreateFactor(t.Context(), latch.FactorRecord{ID: "f-" + uid, UserID: uid, Kind: latch.FactorTOTP}); err != nil {
 			t.Fatal(err)
 		}
