@@ -456,8 +456,9 @@ func TestCascade(t *testing.T) {
 	if _, err := s.AddAttempt(ctx, "k", "u", 0, 10); err != nil {
 		t.Fatal(err)
 	}
+	must(t, s.CreateFactor(ctx, latch.FactorRecord{ID: "f", UserID: "u", Kind: latch.FactorTOTP, CreatedAt: 1}))
 	must(t, s.DeleteUser(ctx, "u"))
-	for _, table := range []string{"latch_user", "latch_key", "latch_session", "latch_token", "latch_token_attempt"} {
+	for _, table := range []string{"latch_user", "latch_key", "latch_session", "latch_token", "latch_token_attempt", "latch_factor"} {
 		if n := count(table); n != 0 {
 			t.Errorf("%s has %d rows after DeleteUser, want 0", table, n)
 		}

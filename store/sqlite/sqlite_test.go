@@ -177,8 +177,9 @@ func TestForeignKeys(t *testing.T) {
 	if _, err := s.AddAttempt(ctx, "k", "u", 0, 10); err != nil {
 		t.Fatal(err)
 	}
+	must(t, s.CreateFactor(ctx, latch.FactorRecord{ID: "f", UserID: "u", Kind: latch.FactorTOTP, CreatedAt: 1}))
 	must(t, s.DeleteUser(ctx, "u"))
-	for _, table := range []string{"latch_key", "latch_session", "latch_token", "latch_token_attempt"} {
+	for _, table := range []string{"latch_key", "latch_session", "latch_token", "latch_token_attempt", "latch_factor"} {
 		var n int
 		if err := s.DB().QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
 			t.Fatal(err)
