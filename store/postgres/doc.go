@@ -18,12 +18,14 @@
 // the latch_schema_migrations table does not yet record, in one transaction
 // under an advisory lock (pg_advisory_xact_lock); it is safe to run on
 // every start and from several processes at once. The tables are
-// latch_user, latch_key, latch_session, latch_token and
-// latch_token_attempt, in the first schema of the search_path. Ids are TEXT
+// latch_user, latch_key, latch_session, latch_token, latch_token_attempt,
+// latch_activity, latch_outbox and latch_factor (second factors and
+// passkeys, latch.FactorStore), in the first schema of the search_path. Ids are TEXT
 // with COLLATE "C", so compared byte for byte; expiries are BIGINT Unix
 // milliseconds; attributes are TEXT holding the JSON that
-// latch.MarshalAttributes writes. Keys, sessions, tokens and attempt
-// counters reference their user with ON DELETE CASCADE, and every user_id
+// latch.MarshalAttributes writes. Keys, sessions, tokens, attempt
+// counters, activity and factors reference their user with ON DELETE
+// CASCADE, and every user_id
 // and expiry column is indexed. The database must use the UTF8 encoding;
 // a string PostgreSQL cannot store (invalid UTF-8, or with a NUL byte) is
 // never an id of a stored row, so lookups of one find nothing and deletes

@@ -15,11 +15,13 @@
 // Migrate applies the embedded, versioned SQL files under migrations/ that
 // the latch_migration table does not yet record, each in its own
 // transaction; it is safe to run on every start and from several processes.
-// The tables are latch_user, latch_key, latch_session, latch_token and
-// latch_token_attempt. Ids are TEXT compared byte for byte (SQLite's BINARY
+// The tables are latch_user, latch_key, latch_session, latch_token,
+// latch_token_attempt, latch_activity, latch_outbox and latch_factor (second
+// factors and passkeys, latch.FactorStore). Ids are TEXT compared byte for byte (SQLite's BINARY
 // collation), expiries are INTEGER Unix milliseconds, attributes are the
-// JSON that latch.MarshalAttributes writes. Keys, sessions, tokens and
-// attempt counters reference their user with ON DELETE CASCADE.
+// JSON that latch.MarshalAttributes writes. Keys, sessions, tokens,
+// attempt counters, activity and factors reference their user with ON
+// DELETE CASCADE.
 //
 // # Concurrency
 //
