@@ -106,6 +106,21 @@ func testFactors(t *testing.T, open Open) {
 	}
 	wg.Wait()
 
+	// The longest id, kind and name the core allows are stored whole (a
+	// name of 64 four-byte characters is 256 bytes).
+	long := latch.FactorRecord{
+		ID: newID(t, "long") + strings.Repeat("L", latch.MaxFactorIDLength-20), UserID: other,
+		Kind: strings.Repeat("k", 32), Name: strings.Repeat("🔑", latch.MaxFactorNameLength), CreatedAt: 3,
+	}
+	if err := fs.CreateFactor(ctx, long); err != nil {
+		t.Errorf("CreateFactor with the longest id, kind and name: %v", err)
+	} else if got, err := fs.GetFactor(ctx, long.ID); err != nil || got.Kind != long.Kind || got.Name != long.Name {
+		t.Errorf("the longest id, kind and name came back as %+v, %v", got, err)
+	}
+	if err := fs.DeleteFactor(ctx, long.ID); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := fs.DeleteFactor(ctx, lower); err != nil {
 		t.Fatal(err)
 	}
