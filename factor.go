@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -160,10 +161,12 @@ func checkFactor(f FactorRecord) error {
 		return invalid("factor id must be 1 to 255 bytes")
 	case checkID("user id", f.UserID) != nil:
 		return ErrInvalidUserID
-	case f.Kind == "" || len(f.Kind) > 32:
-		return invalid("factor kind must be 1 to 32 bytes")
-	case !utf8.ValidString(f.Name) || utf8.RuneCountInString(f.Name) > MaxFactorNameLength:
-		return invalid("factor name must be valid UTF-8 of at most 64 characters")
+	case strings.ContainsRune(f.ID, 0):
+		return invalid("factor id must not contain a NUL byte")
+	case f.Kind == "" || len(f.Kind) > 32 || strings.ContainsRune(f.Kind, 0):
+		return invalid("factor kind must be 1 to 32 bytes without NUL")
+	case !utf8.ValidString(f.Name) || utf8.RuneCountInString(f.Name) > MaxFactorNameLength || strings.ContainsRune(f.Name, 0):
+		return invalid("factor name must be valid UTF-8 of at most 64 characters, without NUL")
 	case len(f.Data) > MaxFactorDataLength:
 		return invalid("factor data is larger than 16 KiB")
 	}

@@ -51,3 +51,31 @@ func TestSessionAMR(t *testing.T) {
 		}
 	}
 }
+
+// TestFactorInputChecked: the core refuses factor fields no store keeps
+// the same way (a NUL byte, too long), before any store sees them.
+func TestFactorInputChecked(t *testing.T) {
+	ctx := t.Context()
+	auth, err := latch.New(latch.Config{Store: memory.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := auth.CreateUser(ctx, latch.CreateUserOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []latch.FactorRecord{
+		{ID: "a\x00b", Kind: "totp"},
+		{ID: "ok", Kind: "to\x00tp"},
+		{ID: "ok", Kind: "totp", Name: "x\x00"},
+		{ID: "", Kind: "totp"},
+		{ID: "ok", Kind: ""},
+		{ID: "ok", Kind: "totp", Name: string(make([]rune, 65))},
+		{ID: "ok", Kind: "totp", Data: make([]byte, latch.MaxFactorDataLength+1)},
+	} {
+		f.UserID = u.ID
+		if _, err := auth.CreateFactor(ctx, f); !errors.Is(err, latch.ErrInvalidRequest) {
+			t.Errorf("CreateFactor(%q, %q, %q, %d bytes) = %v, want ErrInvalidRequest", f.ID, f.Kind, f.Name, len(f.Data), err)
+		}
+	}
+}
