@@ -102,6 +102,9 @@ func (a *Auth) CreateSession(ctx context.Context, opts CreateSessionOptions) (Se
 	if err != nil {
 		return Session{}, fmt.Errorf("latch: create session: %w", notFound(err, ErrInvalidUserID))
 	}
+	if disabled(user.Attributes) {
+		return Session{}, fmt.Errorf("latch: create session: %w", ErrUserDisabled)
+	}
 	active, idle := a.activePeriod, a.idlePeriod
 	if opts.ActivePeriod > 0 {
 		active = opts.ActivePeriod
@@ -232,7 +235,9 @@ func (a *Auth) sessionByID(ctx context.Context, id string) (Session, error) {
 		return Session{}, notFound(err, ErrInvalidSessionID)
 	}
 	now := a.now()
-	if ms(now) >= rec.IdleExpires || predates(rec, user.Attributes) {
+	// A disabled user's session is dead too: DisableUser deletes them,
+	// and this catches one written in a race with it.
+	if ms(now) >= rec.IdleExpires || predates(rec, user.Attributes) || disabled(user.Attributes) {
 		if err := a.sessions.DeleteSession(ctx, id); err != nil {
 			return Session{}, fmt.Errorf("deleting dead session: %w", err)
 		}
@@ -306,7 +311,7 @@ func (a *Auth) GetAllUserSessions(ctx context.Context, userID string) ([]Session
 	now := a.now()
 	out := make([]Session, 0, len(recs))
 	for _, r := range recs {
-		if ms(now) >= r.IdleExpires || predates(r, user.Attributes) {
+		if ms(now) >= r.IdleExpires || predates(r, user.Attributes) || user.Disabled() {
 			continue
 		}
 		out = append(out, a.sessionFromRecord(r, user, now))

@@ -806,3 +806,49 @@ func (s *Store) DeleteFactorsByUser(ctx context.Context, userID string) error {
 	}
 	return nil
 }
+var _ latch.UserLister = (*Store)(nil)
+
+// ListUsers returns up to limit users in order of id after the id after.
+// It sorts every id: fine for the tests and small setups it is made for.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]latch.UserRecord, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := make([]string, 0, len(s.users))
+	for id := range s.users {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if len(ids) > limit {
+		ids = ids[:max(limit, 0)]
+	}
+	out := make([]latch.UserRecord, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, latch.UserRecord{ID: id, Attributes: cloneAttributes(s.users[id].attrs)})
+	}
+	return out, nil
+}
+
+// ListKeyUsers returns up to limit keys starting with prefix, with their
+// users, in order of key id after the key id after.
+func (s *Store) ListKeyUsers(ctx context.Context, prefix, after string, limit int) ([]latch.KeyUser, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := []string{}
+	for id := range s.keys {
+		if id > after && strings.HasPrefix(id, prefix) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if len(ids) > limit {
+		ids = ids[:max(limit, 0)]
+	}
+	out := make([]latch.KeyUser, 0, len(ids))
+	for _, id := range ids {
+		uid := s.keys[id].UserID
+		out = append(out, latch.KeyUser{KeyID: id, User: latch.UserRecord{ID: uid, Attributes: cloneAttributes(s.users[uid].attrs)}})
+	}
+	return out, nil
+}

@@ -17,6 +17,13 @@ const (
 	// Keys, sessions, tokens and counters go with the user: ON DELETE CASCADE.
 	sqlDeleteUser = "DELETE FROM latch_user WHERE id = ?"
 
+	// Administration: pages in byte order (VARBINARY) of the primary key;
+	// the key list reads from the prefix on and the caller stops at the
+	// first id past it, so no LIKE pattern is needed.
+	sqlListUsers    = "SELECT id, attributes FROM latch_user WHERE id > ? ORDER BY id LIMIT ?"
+	sqlListKeyUsers = `SELECT k.id, u.id, u.attributes FROM latch_key AS k JOIN latch_user AS u ON u.id = k.user_id
+		WHERE k.id >= ? AND k.id > ? ORDER BY k.id LIMIT ?`
+
 	sqlCreateKey         = "INSERT INTO latch_key (id, user_id, hashed_password) VALUES (?, ?, ?)"
 	sqlGetKey            = "SELECT user_id, hashed_password FROM latch_key WHERE id = ?"
 	sqlKeyExists         = "SELECT 1 FROM latch_key WHERE id = ?"
@@ -87,6 +94,8 @@ type stmts struct {
 
 	addActivity, listActivity, deleteActivity, deleteActivityBefore *sql.Stmt
 
+	listUsers, listKeyUsers *sql.Stmt
+
 	// shared are the statements of the code the SQL stores share (the
 	// factors), by text.
 	shared map[string]*sql.Stmt
@@ -127,6 +136,8 @@ func (q *stmts) all() []struct {
 
 		{&q.addActivity, sqlAddActivity}, {&q.listActivity, sqlListActivity},
 		{&q.deleteActivity, sqlDeleteActivity}, {&q.deleteActivityBefore, sqlDeleteActivityBefore},
+
+		{&q.listUsers, sqlListUsers}, {&q.listKeyUsers, sqlListKeyUsers},
 	}
 }
 

@@ -8,6 +8,7 @@ type queries struct {
 	getUser, getSessionAndUser, getSession, listSessions *stmt
 	getKey, listKeys                                     *stmt
 	getToken, listTokens, attempts                       *stmt
+	listUsers, listKeyUsers                              *stmt
 
 	// Writes.
 	deleteUser                                                            *stmt
@@ -41,6 +42,11 @@ func (s *Store) queries() queries {
 		getToken:     s.newStmt(r, "SELECT "+tokenColumns+" FROM latch_token WHERE kind = ? AND id = ?"),
 		listTokens:   s.newStmt(r, "SELECT "+tokenColumns+" FROM latch_token WHERE user_id = ? AND kind = ?"),
 		attempts:     s.newStmt(r, "SELECT count FROM latch_token_attempt WHERE kind = ? AND user_id = ? AND expires > ?"),
+		// Administration: pages in byte order of the primary key.
+		listUsers: s.newStmt(r, "SELECT id, attributes FROM latch_user WHERE id > ? ORDER BY id LIMIT ?"),
+		// From the prefix on; the caller stops at the first id past it.
+		listKeyUsers: s.newStmt(r, `SELECT k.id, u.id, u.attributes FROM latch_key AS k JOIN latch_user AS u ON u.id = k.user_id
+			WHERE k.id >= ? AND k.id > ? ORDER BY k.id LIMIT ?`),
 
 		// Keys, sessions, tokens and counters go with the user: ON DELETE CASCADE.
 		deleteUser: s.newStmt(w, "DELETE FROM latch_user WHERE id = ?"),

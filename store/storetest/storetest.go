@@ -44,6 +44,8 @@ func Run(t *testing.T, open Open) {
 		{"transactions", testTx},
 		{"activity", testActivity},
 		{"factors", testFactors},
+		{"user-list", testUserList},
+		{"disable", testDisable},
 		{"token-handlers", RunTokenHandlers},
 	}
 	for _, g := range groups {
