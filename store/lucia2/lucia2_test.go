@@ -388,7 +388,7 @@ func TestMigrateLeavesLuciaTablesAlone(t *testing.T) {
 		if after := schemaSnapshot(t, b); after != before {
 			t.Errorf("Migrate changed Lucia's tables:\nbefore:\n%s\nafter:\n%s", before, after)
 		}
-		for _, tbl := range []string{lucia2.TokenTable, lucia2.AttemptTable, lucia2.FactorTable} {
+		for _, tbl := range []string{lucia2.TokenTable, lucia2.AttemptTable, lucia2.FactorTable, lucia2.DisabledTable} {
 			var n int
 			must(t, "count "+tbl, b.raw.QueryRowContext(ctx(t), "SELECT count(*) FROM "+tbl).Scan(&n))
 		}

@@ -8,8 +8,10 @@ import (
 
 // Migrate creates Latch's own tables beside Lucia's, when they do not
 // exist yet: latch_token (single-use tokens), latch_token_attempt
-// (attempt counters of numeric codes) and latch_factor (second factors and
-// passkeys), with the columns of Latch's default schema and a foreign key to the Lucia user table, ON DELETE CASCADE, so
+// (attempt counters of numeric codes), latch_factor (second factors and
+// passkeys) and latch_user_disabled (the users an administrator
+// disabled), with the columns of Latch's default schema and a foreign key
+// to the Lucia user table, ON DELETE CASCADE, so
 // that deleting a user, by Latch or by Lucia, removes its tokens too. It
 // never creates, alters or drops Lucia's own tables. Running it again, or
 // from several processes at once, is safe.
@@ -91,6 +93,10 @@ func (s *Store) sqliteDDL() []string {
 	last_used_at INTEGER NOT NULL
 )`,
 		`CREATE INDEX IF NOT EXISTS ` + in + `latch_factor_user_id ON latch_factor (user_id, created_at, id)`,
+		`CREATE TABLE IF NOT EXISTS ` + in + DisabledTable + ` (
+	user_id     TEXT    NOT NULL PRIMARY KEY REFERENCES ` + ref + `,
+	disabled_at INTEGER NOT NULL
+)`,
 	}
 }
 
@@ -128,6 +134,10 @@ func (s *Store) postgresDDL() []string {
 	last_used_at BIGINT NOT NULL
 )`,
 		`CREATE INDEX IF NOT EXISTS latch_factor_user_id ON latch_factor (user_id, created_at, id)`,
+		`CREATE TABLE IF NOT EXISTS ` + DisabledTable + ` (
+	user_id     ` + idType + ` NOT NULL PRIMARY KEY REFERENCES ` + ref + `,
+	disabled_at BIGINT NOT NULL
+)`,
 	}
 }
 
@@ -171,6 +181,12 @@ func (s *Store) mysqlDDL() []string {
 	PRIMARY KEY (id),
 	KEY latch_factor_user_id (user_id, created_at, id),
 	CONSTRAINT latch_factor_lucia_user FOREIGN KEY (user_id) REFERENCES ` + ref + `
+) ENGINE = InnoDB`,
+		"CREATE TABLE IF NOT EXISTS " + DisabledTable + " (" + `
+	user_id     ` + idType + ` NOT NULL,
+	disabled_at BIGINT NOT NULL,
+	PRIMARY KEY (user_id),
+	CONSTRAINT latch_user_disabled_lucia_user FOREIGN KEY (user_id) REFERENCES ` + ref + `
 ) ENGINE = InnoDB`,
 	}
 }

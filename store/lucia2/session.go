@@ -36,15 +36,19 @@ func (s *Store) GetSession(ctx context.Context, sessionID string) (latch.Session
 // GetSessionAndUser returns the session and its user with one query (a
 // join), or latch.ErrNotFound.
 func (s *Store) GetSessionAndUser(ctx context.Context, sessionID string) (latch.SessionRecord, latch.UserRecord, error) {
-	var u latch.UserRecord
+	var (
+		u   latch.UserRecord
+		dis sql.NullInt64
+	)
 	more, uval := scanTargets(len(s.users.attrs))
-	more = append([]any{&u.ID}, more...)
+	more = append(append([]any{&u.ID}, more...), &dis)
 	r, err := scanSession(s.sessions, s.readRow(ctx, s.q.getSessionAndUser, s.idArgs(sessionID)...), more)
 	if err == nil && r.ID != sessionID {
 		err = sql.ErrNoRows
 	}
 	if err == nil {
 		u.Attributes, err = decode(s.users, uval)
+		u.Attributes = withDisabled(u.Attributes, dis)
 	}
 	if err != nil {
 		return latch.SessionRecord{}, latch.UserRecord{}, s.wrap("get session and user", err)

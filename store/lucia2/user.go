@@ -66,9 +66,12 @@ func (s *Store) GetUser(ctx context.Context, userID string) (latch.UserRecord, e
 }
 
 func (s *Store) getUser(ctx context.Context, userID string) (latch.UserRecord, error) {
-	var id string
+	var (
+		id  string
+		dis sql.NullInt64
+	)
 	dest, vals := scanTargets(len(s.users.attrs))
-	if err := s.readRow(ctx, s.q.getUser, args(s.idArgs(userID))...).Scan(append([]any{&id}, dest...)...); err != nil {
+	if err := s.readRow(ctx, s.q.getUserFull, args(s.idArgs(userID))...).Scan(append(append([]any{&id}, dest...), &dis)...); err != nil {
 		return latch.UserRecord{}, err
 	}
 	if id != userID {
@@ -78,7 +81,7 @@ func (s *Store) getUser(ctx context.Context, userID string) (latch.UserRecord, e
 	if err != nil {
 		return latch.UserRecord{}, err
 	}
-	return latch.UserRecord{ID: id, Attributes: attrs}, nil
+	return latch.UserRecord{ID: id, Attributes: withDisabled(attrs, dis)}, nil
 }
 
 // UpdateUserAttributes writes the patch's attributes into their columns in
@@ -86,8 +89,28 @@ func (s *Store) getUser(ctx context.Context, userID string) (latch.UserRecord, e
 // attributes stay within latch.MaxAttributesSize. latch.ErrNotFound when
 // the user does not exist; latch.ErrInvalidAttributes, with nothing
 // written, for an attribute without a column or a value of the wrong type.
+//
+// latch.DisabledAttribute has no column: it is kept in DisabledTable,
+// written in the same transaction as the rest of the patch.
 func (s *Store) UpdateUserAttributes(ctx context.Context, userID string, patch latch.Attributes) error {
-	return s.updateAttributes(ctx, "update user attributes", s.users, userID, patch, s.q.getUser, 1)
+	const op = "update user attributes"
+	v, ok := patch[latch.DisabledAttribute]
+	if !ok {
+		return s.updateAttributes(ctx, op, s.users, userID, patch, s.q.getUser, 1)
+	}
+	rest := make(latch.Attributes, len(patch))
+	for k, x := range patch {
+		if k != latch.DisabledAttribute {
+			rest[k] = x
+		}
+	}
+	return s.InTx(ctx, func(ctx context.Context) error {
+		// With nothing else to write, this checks that the user exists.
+		if err := s.updateAttributes(ctx, op, s.users, userID, rest, s.q.getUser, 1); err != nil {
+			return err
+		}
+		return s.wrap(op, s.setDisabled(ctx, userID, v))
+	})
 }
 
 // updateAttributes updates the row of t with the patch and reads it back

@@ -27,7 +27,7 @@ func testUserPages(t *testing.T, open Open) {
 	p := newID(t, "ul")
 	ids := []string{p + "a", p + "b", p + "c", p + "d", p + "e"}
 	for _, id := range slices.Backward(ids) { // created out of order
-		must(t, "CreateUser", f.Users.CreateUser(f.ctx, latch.UserRecord{ID: id, Attributes: latch.Attributes{"n": id}}, nil))
+		must(t, "CreateUser", f.Users.CreateUser(f.ctx, latch.UserRecord{ID: id, Attributes: latch.Attributes{"name": id}}, nil))
 	}
 
 	// All users, in pages of two from the prefix on.
@@ -45,7 +45,7 @@ func testUserPages(t *testing.T, open Open) {
 				done = true
 				break
 			}
-			if u.Attributes["n"] != u.ID {
+			if u.Attributes["name"] != u.ID {
 				t.Errorf("user %s has attributes %v", u.ID, u.Attributes)
 			}
 			got = append(got, u.ID)
@@ -85,7 +85,7 @@ func testUserPages(t *testing.T, open Open) {
 			t.Fatalf("ListKeyUsers(limit 3) gave %d keys", len(page))
 		}
 		for _, k := range page {
-			if k.User.Attributes["n"] != k.User.ID {
+			if k.User.Attributes["name"] != k.User.ID {
 				t.Errorf("key %s: user %s has attributes %v", k.KeyID, k.User.ID, k.User.Attributes)
 			}
 			gotKeys = append(gotKeys, latch.KeyUser{KeyID: k.KeyID, User: latch.UserRecord{ID: k.User.ID}})
