@@ -77,6 +77,7 @@ var (
 	ErrUnauthorized       = newError(http.StatusUnauthorized, httpauth.CodeUnauthorized, "not signed in")
 	ErrInvalidOrigin      = newError(http.StatusForbidden, httpauth.CodeInvalidOrigin, "the request's Origin is not allowed")
 	ErrForbidden          = newError(http.StatusForbidden, "FORBIDDEN", "this operation is not allowed")
+	ErrUserDisabled       = newError(http.StatusForbidden, "USER_DISABLED", "this account is disabled")
 	ErrNotFound           = newError(http.StatusNotFound, "NOT_FOUND", "no such resource")
 	ErrSessionNotFound    = newError(http.StatusNotFound, "SESSION_NOT_FOUND", "no such session")
 	ErrUserNotFound       = newError(http.StatusNotFound, "USER_NOT_FOUND", "no such user")
@@ -108,6 +109,7 @@ var errorTable = []struct {
 	// also matches ErrInvalidAttributes or ErrInvalidRequest below.
 	{latch.ErrStoreSchema, ErrInternal},
 	{latch.ErrInvalidSessionID, ErrUnauthorized},
+	{latch.ErrUserDisabled, ErrUserDisabled},
 	{latch.ErrInvalidKeyID, ErrInvalidCredentials},
 	{latch.ErrInvalidPassword, ErrInvalidCredentials},
 	// A retired hash format tells that the account exists: answer like a

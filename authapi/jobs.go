@@ -120,6 +120,9 @@ func (h *Handler) passwordResetJob(ctx context.Context, j outbox.Job) error {
 	if !ok {
 		return err
 	}
+	if u.Disabled() { // no link that could not sign in
+		return nil
+	}
 	tok, err := h.resets.Issue(ctx, u.ID)
 	if errors.Is(err, token.ErrTooManyRequests) {
 		h.log.InfoContext(ctx, "password reset not sent: too many requests for the user", "user", u.ID)
@@ -140,6 +143,9 @@ func (h *Handler) magicLinkJob(ctx context.Context, j outbox.Job) error {
 	u, ok, err := h.userByEmail(ctx, req.Email)
 	if !ok {
 		return err
+	}
+	if u.Disabled() {
+		return nil
 	}
 	// Per user too, as reset links are, so that requests from many
 	// addresses cannot flood one mailbox.

@@ -13,7 +13,12 @@ import (
 // the stored id is the session's token, the bearer secret itself; the
 // handle keeps one session's answer from giving away the others, in every
 // profile alike.
-func sessionHandle(id string) string {
+func sessionHandle(id string) string { return SessionHandle(id) }
+
+// SessionHandle returns the opaque handle under which the API shows the
+// session with this stored id (latch.Session.ID): a digest that cannot be
+// turned back into the id, for lists such as the admin API's.
+func SessionHandle(id string) string {
 	return latch.HashToken("latch session handle\x00" + id)[:32]
 }
 
