@@ -54,6 +54,10 @@ type options struct {
 	ottNoCookie     bool
 	ottHeader       bool
 	geoipDB         string
+	adminAddr       string
+	adminToken      string
+	adminTokenFile  string
+	adminRemote     bool
 	// getenv reads the settings that have no flag (the OAuth providers).
 	getenv func(string) string
 }
@@ -105,6 +109,10 @@ func (o *options) settings() []setting {
 		{name: "ott-disable-set-session-cookie", usage: "POST /api/auth/one-time-token/verify answers the session and its token without setting a cookie (better-auth disableSetSessionCookie)", boolean: &o.ottNoCookie, def: "false"},
 		{name: "ott-set-header-on-new-session", usage: "every response that creates a session carries a set-ott header with a fresh one-time token for it (better-auth setOttHeaderOnNewSession)", boolean: &o.ottHeader, def: "false"},
 		{name: "geoip-db", usage: "a MaxMind-format city or country database (.mmdb, e.g. GeoLite2-City): the account page shows where each session signed in from; unset: addresses only", str: &o.geoipDB},
+		{name: "admin-addr", usage: "serve the admin API (/api/admin/…, bearer token only) on this address (a bare :PORT listens on loopback; another host needs --admin-allow-remote); unset: off", str: &o.adminAddr},
+		{name: "admin-token", usage: "the admin API's bearer token: at least 32 random bytes (43 characters), e.g. from `openssl rand -base64 32`; prefer --admin-token-file", str: &o.adminToken},
+		{name: "admin-token-file", usage: "file holding the admin API's bearer token (its first line)", str: &o.adminTokenFile},
+		{name: "admin-allow-remote", usage: "let --admin-addr listen on a non-loopback address (put TLS in front of it)", boolean: &o.adminRemote, def: "false"},
 		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
 	}
 }
@@ -206,6 +214,9 @@ func (o *options) validate() error {
 		}
 	}
 	if _, err := o.proxies(); err != nil {
+		return err
+	}
+	if err := o.checkAdmin(); err != nil {
 		return err
 	}
 	if o.maxHashes < 0 || o.hashWait < 0 {

@@ -4,6 +4,7 @@
 //	latchd [serve] [flags]          serve (the default command)
 //	latchd migrate [flags]          create or update the database tables
 //	latchd user create --email E    create a user (password from --password or stdin)
+//	latchd user list|show|disable|enable|delete   manage users (audited)
 //	latchd tokens purge [flags]     delete expired sessions and tokens
 //
 // With nothing configured it serves on :8080 with ./latch.db (SQLite,
@@ -53,8 +54,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var email, password string
 	var passwordStdin, verified bool
+	uc := userCmd{name: strings.TrimPrefix(cmd, "user ")}
 	switch cmd {
 	case "serve", "migrate", "tokens purge":
+	case "user list":
+		fs.StringVar(&uc.q, "q", "", "only users whose email address starts with this")
+		fs.StringVar(&uc.cursor, "cursor", "", "the next page, as the previous one printed")
+		fs.IntVar(&uc.limit, "limit", 50, "users per page (at most 100)")
+		fs.BoolVar(&uc.json, "json", false, "print JSON")
+	case "user show", "user disable", "user enable", "user delete":
+		fs.BoolVar(&uc.json, "json", false, "print JSON")
+		if cmd == "user show" {
+			fs.StringVar(&uc.cursor, "cursor", "", "an older page of the activity, as the previous one printed")
+		}
+		if cmd == "user delete" {
+			fs.BoolVar(&uc.yes, "yes", false, "really delete the user and everything of theirs")
+		}
 	case "user create":
 		fs.StringVar(&email, "email", "", "email address of the new user (required)")
 		fs.StringVar(&password, "password", "", "password of the new user; without it, the first line of stdin")
@@ -77,8 +92,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "run latchd --help for the commands and flags")
 		return 2
 	}
+	if strings.HasPrefix(cmd, "user ") && cmd != "user create" && cmd != "user list" && fs.NArg() > 0 {
+		// The user (id or email) comes first or last: flags may follow it.
+		uc.target = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			fmt.Fprintln(stderr, "run latchd --help for the commands and flags")
+			return 2
+		}
+	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "latchd %s: unexpected arguments %q\n", cmd, fs.Args())
+		return 2
+	}
+	if strings.HasPrefix(cmd, "user ") && cmd != "user create" && cmd != "user list" && uc.target == "" {
+		fmt.Fprintf(stderr, "latchd %s: name the user: latchd %s USER_ID|EMAIL\n", cmd, cmd)
 		return 2
 	}
 	if err := o.validate(); err != nil {
@@ -100,6 +127,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			}
 		}
 		err = createUser(ctx, &o, log, stdout, email, password, verified)
+	case "user list", "user show", "user disable", "user enable", "user delete":
+		err = runUserCmd(ctx, &o, log, stdout, uc)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "latchd:", err)
@@ -117,6 +146,16 @@ Usage:
   latchd user create --email E [--password P | --password-stdin] [--verified] [flags]
                                     create a user; without --password, the
                                     password is the first line of stdin
+  latchd user list [--q PREFIX] [--cursor C] [--limit N] [--json] [flags]
+                                    list users, by email prefix
+  latchd user show|disable|enable USER_ID|EMAIL [--json] [flags]
+                                    show a user (keys, sessions, activity);
+                                    disable (no sign-in, sessions end, open
+                                    links void) or enable them again
+  latchd user delete USER_ID|EMAIL --yes [--json] [flags]
+                                    delete a user and everything of theirs
+                                    (each user command is audited as
+                                    cli:<os user>)
   latchd tokens purge [flags]       delete expired sessions and tokens
 
 Flags (each has the environment twin shown; a flag wins over it):

@@ -179,6 +179,16 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		log.Info("metrics listener", "url", u)
 		fmt.Fprintf(stdout, "Metrics: %s\n", u)
 	}
+	if o.adminAddr != "" {
+		u, stop, err := startAdmin(o, b.auth, h, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+		log.Info("admin listener", "url", u)
+		fmt.Fprintf(stdout, "Admin API: %s\n", u)
+	}
 	if o.purgeInterval > 0 {
 		go purgeLoop(ctx, b.auth, log, o.purgeInterval)
 	}
