@@ -806,6 +806,7 @@ func (s *Store) DeleteFactorsByUser(ctx context.Context, userID string) error {
 	}
 	return nil
 }
+
 var _ latch.UserLister = (*Store)(nil)
 
 // ListUsers returns up to limit users in order of id after the id after.
