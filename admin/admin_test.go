@@ -21,6 +21,7 @@ import (
 	"github.com/latchauth/latch/internal/testenv"
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/store/lucia2"
+	"github.com/latchauth/latch/store/memory"
 	"github.com/latchauth/latch/store/mysql"
 	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/sqlite"
@@ -68,6 +69,7 @@ type backend struct {
 }
 
 var backends = []backend{
+	{"memory", func(t *testing.T) latch.Config { return latch.Config{Store: memory.New()} }},
 	{"sqlite", func(t *testing.T) latch.Config {
 		s, err := sqlite.Open(filepath.Join(t.TempDir(), "latch.db"))
 		if err != nil {

@@ -74,10 +74,20 @@ type ActivityJSON struct {
 	Next   string      `json:"next"`
 }
 
+// FactorJSON is a second factor or passkey as the admin API shows it:
+// never its secret state.
+type FactorJSON struct {
+	Kind       string     `json:"kind"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+}
+
 // UserDetail is GET /api/admin/users/{id}.
 type UserDetail struct {
 	User     UserSummary   `json:"user"`
 	Keys     []KeyJSON     `json:"keys"`
+	Factors  []FactorJSON  `json:"factors"`
 	Sessions []SessionJSON `json:"sessions"`
 	Activity ActivityJSON  `json:"activity"`
 }
@@ -86,7 +96,8 @@ type UserDetail struct {
 const activityPage = 20
 
 // Detail reads what GET /api/admin/users/{id} shows: the user, their keys,
-// live sessions and a page of activity from cursor ("" for the newest).
+// second factors and passkeys (where the store keeps them), live sessions
+// and a page of activity from cursor ("" for the newest).
 func Detail(ctx context.Context, a *latch.Auth, userID, cursor string) (UserDetail, error) {
 	u, err := a.GetUser(ctx, userID)
 	if err != nil {
@@ -100,16 +111,29 @@ func Detail(ctx context.Context, a *latch.Auth, userID, cursor string) (UserDeta
 	if err != nil {
 		return UserDetail{}, err
 	}
+	factors, err := a.ListFactors(ctx, userID)
+	if err != nil {
+		return UserDetail{}, err
+	}
 	events, next, err := a.ListActivity(ctx, userID, cursor, activityPage)
 	if err != nil {
 		return UserDetail{}, err
 	}
 	out := UserDetail{
 		User: Summarize(u), Keys: make([]KeyJSON, 0, len(keys)), Sessions: make([]SessionJSON, 0, len(sessions)),
+		Factors:  make([]FactorJSON, 0, len(factors)),
 		Activity: ActivityJSON{Events: make([]EventJSON, 0, len(events)), Next: next},
 	}
 	for _, k := range keys {
 		out.Keys = append(out.Keys, KeyJSON{ProviderID: k.ProviderID, ProviderUserID: k.ProviderUserID, PasswordDefined: k.PasswordDefined})
+	}
+	for _, f := range factors {
+		j := FactorJSON{Kind: f.Kind, Name: f.Name, CreatedAt: time.UnixMilli(f.CreatedAt).UTC()}
+		if f.LastUsedAt != 0 {
+			t := time.UnixMilli(f.LastUsedAt).UTC()
+			j.LastUsedAt = &t
+		}
+		out.Factors = append(out.Factors, j)
 	}
 	for _, s := range sessions {
 		j := SessionJSON{

@@ -253,6 +253,12 @@ func printDetail(w io.Writer, d admin.UserDetail) {
 		}
 		fmt.Fprintf(w, "  %s:%s%s\n", k.ProviderID, k.ProviderUserID, pw)
 	}
+	if len(d.Factors) > 0 {
+		fmt.Fprintf(w, "\nsecond factors and passkeys (%d)\n", len(d.Factors))
+		for _, f := range d.Factors {
+			fmt.Fprintf(w, "  %-8s %s  added %s\n", f.Kind, f.Name, f.CreatedAt.Format(time.RFC3339))
+		}
+	}
 	fmt.Fprintf(w, "\nsessions (%d)\n", len(d.Sessions))
 	for _, s := range d.Sessions {
 		fmt.Fprintf(w, "  %s  until %s  %s %s\n", s.Handle, s.IdleExpires.Format(time.RFC3339), s.IP, s.UserAgent)
