@@ -3,6 +3,7 @@ package lucia2
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -18,9 +19,16 @@ var _ latch.UserLister = (*Store)(nil)
 
 // disabledCol is the select expression of a user's disabled time (ms, or
 // NULL), the user table being aliased alias.
-func disabledCol(alias string) string {
+func (s *Store) disabledCol(alias string) string {
+	if s.noDisabled {
+		return "NULL"
+	}
 	return "(SELECT d.disabled_at FROM " + DisabledTable + " AS d WHERE d.user_id = " + alias + ".id)"
 }
+
+// errNoDisabledTable is returned when a user is disabled or enabled on a
+// database that Migrate has not brought up to date.
+var errNoDisabledTable = errors.New("lucia2: the table " + DisabledTable + " does not exist: run Migrate (latchd migrate --schema lucia2) to disable users")
 
 // withDisabled adds latch.DisabledAttribute to attrs when at is set.
 func withDisabled(attrs latch.Attributes, at sql.NullInt64) latch.Attributes {
@@ -50,6 +58,9 @@ func (s *Store) byteOrder(expr string) string {
 // setDisabled writes the user's disabled flag: v nil clears it, a
 // time.Time sets it. The user must exist (the caller checked).
 func (s *Store) setDisabled(ctx context.Context, userID string, v any) error {
+	if s.noDisabled {
+		return errNoDisabledTable
+	}
 	if _, err := s.exec(ctx, s.q.enableUser, userID); err != nil {
 		return err
 	}

@@ -61,6 +61,10 @@ type Store struct {
 	users, keys, sessions *table
 	q                     queries
 	factors               *sqlfactor.Store
+	// noDisabled: DisabledTable did not exist at Open (a database migrated
+	// by an older Latch). Users then read as enabled and disabling fails
+	// until Migrate creates it, instead of every user read failing.
+	noDisabled bool
 }
 
 var (
@@ -177,6 +181,9 @@ func newStore(ctx context.Context, d dialect, writer, reader *sql.DB, opts Optio
 		}
 		*n.dst = t
 	}
+	var one int
+	err := s.reader.QueryRowContext(ctx, "SELECT 1 FROM "+DisabledTable+" WHERE 1 = 0").Scan(&one)
+	s.noDisabled = err != nil && !errors.Is(err, sql.ErrNoRows)
 	s.q = s.buildQueries()
 	s.factors = s.newFactors()
 	return s, nil

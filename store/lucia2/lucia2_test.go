@@ -734,3 +734,36 @@ func TestNotNullColumn(t *testing.T) {
 		checkAttrs(t, "the user after a refused update", u.Attributes, latch.Attributes{"username": "a"})
 	})
 }
+
+// TestOpenBeforeDisabledTable: a database migrated by a Latch without
+// latch_user_disabled keeps working (users read as enabled, disabling
+// fails, naming Migrate) until Migrate, after which disabling works.
+func TestOpenBeforeDisabledTable(t *testing.T) {
+	forEach(t, func(t *testing.T, b *backend) {
+		b.exec(t, docsSchema(b)...)
+		s, err := lucia2.Open(t.Context(), b.dialect, b.dsn, lucia2.Options{UserTable: b.userTable})
+		if err != nil {
+			t.Fatalf("lucia2.Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		ctx := t.Context()
+		must(t, "CreateUser", s.CreateUser(ctx, latch.UserRecord{ID: "u1", Attributes: latch.Attributes{"email": "a@example.com"}}, nil))
+		u, err := s.GetUser(ctx, "u1")
+		must(t, "GetUser before Migrate", err)
+		if u.Attributes[latch.DisabledAttribute] != nil {
+			t.Errorf("user disabled before Migrate: %v", u.Attributes)
+		}
+		err = s.UpdateUserAttributes(ctx, "u1", latch.Attributes{latch.DisabledAttribute: time.Now()})
+		if err == nil || !strings.Contains(err.Error(), "Migrate") {
+			t.Errorf("disabling before Migrate: %v, want an error naming Migrate", err)
+		}
+		must(t, "Migrate", s.Migrate(ctx))
+		at := time.UnixMilli(time.Now().UnixMilli()).UTC()
+		must(t, "disable after Migrate", s.UpdateUserAttributes(ctx, "u1", latch.Attributes{latch.DisabledAttribute: at}))
+		u, err = s.GetUser(ctx, "u1")
+		must(t, "GetUser", err)
+		if got, _ := u.Attributes[latch.DisabledAttribute].(time.Time); !got.Equal(at) {
+			t.Errorf("disabled at %v, want %v", u.Attributes[latch.DisabledAttribute], at)
+		}
+	})
+}

@@ -38,6 +38,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("lucia2: migrate: %w", err)
 	}
+	if s.noDisabled {
+		// Opened before DisabledTable existed: read it from now on. Call
+		// Migrate before the store is in use, as latchd does.
+		s.noDisabled = false
+		s.q = s.buildQueries()
+	}
 	return nil
 }
 

@@ -35,13 +35,13 @@ func (s *Store) buildQueries() queries {
 
 	q.getUser = "SELECT id" + ucols + " FROM " + u.quoted + " WHERE " + s.eq(u, "id", "id")
 	q.deleteUser = "DELETE FROM " + u.quoted + " WHERE " + s.eq(u, "id", "id")
-	q.getUserFull = "SELECT u.id" + s.selectCols(u, "u") + ", " + disabledCol("u") + " FROM " + u.quoted + " AS u WHERE " + s.eq(u, "id", "u.id")
+	q.getUserFull = "SELECT u.id" + s.selectCols(u, "u") + ", " + s.disabledCol("u") + " FROM " + u.quoted + " AS u WHERE " + s.eq(u, "id", "u.id")
 	q.disableUser = "INSERT INTO " + DisabledTable + " (user_id, disabled_at) VALUES (?, ?)"
 	q.enableUser = "DELETE FROM " + DisabledTable + " WHERE user_id = ?"
-	q.listUsers = "SELECT u.id" + s.selectCols(u, "u") + ", " + disabledCol("u") + " FROM " + u.quoted + " AS u WHERE " +
+	q.listUsers = "SELECT u.id" + s.selectCols(u, "u") + ", " + s.disabledCol("u") + " FROM " + u.quoted + " AS u WHERE " +
 		s.byteOrder("u.id") + " > ? ORDER BY " + s.byteOrder("u.id") + " LIMIT ?"
 	// From the prefix on; the caller stops at the first id past it.
-	q.listKeyUsers = "SELECT k.id, u.id" + s.selectCols(u, "u") + ", " + disabledCol("u") + " FROM " + k.quoted + " AS k JOIN " +
+	q.listKeyUsers = "SELECT k.id, u.id" + s.selectCols(u, "u") + ", " + s.disabledCol("u") + " FROM " + k.quoted + " AS k JOIN " +
 		u.quoted + " AS u ON u.id = k.user_id WHERE " + s.byteOrder("k.id") + " >= ? AND " + s.byteOrder("k.id") + " > ? ORDER BY " +
 		s.byteOrder("k.id") + " LIMIT ?"
 
@@ -58,7 +58,7 @@ func (s *Store) buildQueries() queries {
 	q.listSessions = sessCols + " WHERE " + s.eq(se, "user_id", "user_id")
 	// The validation hot path: the session and its user in one query.
 	q.getSessionAndUser = "SELECT s.id, s.user_id, s.active_expires, s.idle_expires" + s.selectCols(se, "s") +
-		", u.id" + s.selectCols(u, "u") + ", " + disabledCol("u") +
+		", u.id" + s.selectCols(u, "u") + ", " + s.disabledCol("u") +
 		" FROM " + se.quoted + " AS s JOIN " + u.quoted + " AS u ON u.id = s.user_id WHERE " + s.eq(se, "id", "s.id")
 	q.updateSessionExpiry = "UPDATE " + se.quoted + " SET active_expires = ?, idle_expires = ? WHERE " + s.eq(se, "id", "id")
 	q.deleteSession = "DELETE FROM " + se.quoted + " WHERE " + s.eq(se, "id", "id")
