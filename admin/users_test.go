@@ -271,6 +271,19 @@ func testAdminUsers(t *testing.T, e *env) {
 	if _, err := e.auth.GetKey(ctx, "email", "ada@example.com"); err == nil {
 		t.Error("her key outlived her")
 	}
+	if evs, _, err := e.auth.ListActivity(ctx, ada, "", 0); err != nil || len(evs) != 0 {
+		t.Errorf("her activity outlived her: %d events, %v", len(evs), err)
+	}
+	if fs, err := e.auth.ListFactors(ctx, ada); err != nil || len(fs) != 0 {
+		t.Errorf("her factors outlived her: %d, %v", len(fs), err)
+	}
+	if e.auth.TokenStore() != nil {
+		for _, kind := range []string{"magic-link", "password-reset"} {
+			if toks, err := e.auth.TokenStore().ListTokens(ctx, ada, kind); err != nil || len(toks) != 0 {
+				t.Errorf("her %s tokens outlived her: %d, %v", kind, len(toks), err)
+			}
+		}
+	}
 	logText := e.logText()
 	for _, action := range []string{"list", "create", "show", "disable", "enable", "revoke-sessions", "password-reset", "magic-link", "delete"} {
 		if !strings.Contains(logText, `"msg":"admin action","who":"token:ops","action":"`+action+`"`) {
