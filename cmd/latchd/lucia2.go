@@ -23,8 +23,8 @@ var (
 )
 
 // openLucia2 opens an existing Lucia v2 database (--schema lucia2): users,
-// keys and sessions in Lucia's tables, tokens in Latch's own two tables
-// beside them (latchd migrate creates only those).
+// keys and sessions in Lucia's tables, tokens and the disabled users in
+// Latch's own tables beside them (latchd migrate creates only those).
 func (b *backend) openLucia2(ctx context.Context, u string, cfg *latch.Config) error {
 	var dialect, dsn string
 	switch {

@@ -154,7 +154,7 @@ func newLucia2DB(t *testing.T, dialect, dir string) *lucia2DB {
 
 // TestLucia2Schema runs latchd on a Lucia v2 database as a Lucia
 // application left it, on each SQL backend: latchd migrate adds only its
-// own tables (tokens, attempt counters, factors); Lucia's sessions and s2 hashes work; what latchd writes
+// own tables (tokens, attempt counters, factors, disabled users); Lucia's sessions and s2 hashes work; what latchd writes
 // (users, keys, sessions) is in Lucia's tables in Lucia's formats; a
 // password reset works and revokes the Lucia session.
 func TestLucia2Schema(t *testing.T) {
@@ -182,8 +182,8 @@ func TestLucia2Schema(t *testing.T) {
 					added = append(added, n)
 				}
 			}
-			if !slices.Equal(added, []string{"latch_factor", "latch_token", "latch_token_attempt"}) {
-				t.Errorf("latchd migrate added the tables %v, want only latch_factor, latch_token and latch_token_attempt", added)
+			if !slices.Equal(added, []string{"latch_factor", "latch_token", "latch_token_attempt", "latch_user_disabled"}) {
+				t.Errorf("latchd migrate added the tables %v, want only latch_factor, latch_token, latch_token_attempt and latch_user_disabled", added)
 			}
 
 			s := start(t, dir, env...)
