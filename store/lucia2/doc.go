@@ -23,9 +23,11 @@
 // Open reads the user and session tables' columns and refuses tables that
 // lack Lucia's own. The store never creates, alters or drops Lucia's tables.
 // Migrate creates only Latch's own tables beside them, latch_token,
-// latch_token_attempt and latch_factor (second factors and passkeys,
-// latch.FactorStore), each with a foreign key to the user table (ON DELETE
-// CASCADE, so that Lucia's own deleteUser still works). On SQLite they go
+// latch_token_attempt, latch_factor (second factors and passkeys,
+// latch.FactorStore) and latch_user_disabled (the users an administrator
+// disabled: latch.DisabledAttribute reads and writes it, as if it were a
+// column), each with a foreign key to the user table (ON DELETE CASCADE,
+// so that Lucia's own deleteUser still works). On SQLite they go
 // into the user table's database (a qualified name names an attached one);
 // elsewhere into the connection's current schema or database.
 //
