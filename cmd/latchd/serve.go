@@ -180,7 +180,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		fmt.Fprintf(stdout, "Metrics: %s\n", u)
 	}
 	if o.adminAddr != "" {
-		u, stop, err := startAdmin(o, b.auth, h, log)
+		u, stop, err := startAdmin(o, b.auth, h, throttles, log)
 		if err != nil {
 			ln.Close()
 			return err
