@@ -195,13 +195,15 @@ func (h *Handler) authorized(fn handlerFunc) http.Handler {
 	})
 }
 
-// authenticate returns "token:<name>" of the request's bearer token. A
-// client IP in its back-off is refused before its token is looked at; a
-// wrong or missing token counts a failure.
+// authenticate returns "token:<name>" of the request's bearer token. The
+// attempt is counted against the client IP before the token is looked at
+// (throttle.Limiter.Attempt, so parallel guesses get no more tries than
+// guesses one by one), and given back when the token is right; an IP in
+// its back-off is refused whatever it sends.
 func (h *Handler) authenticate(r *http.Request) (string, error) {
 	ctx := r.Context()
 	ip := h.clientIP(r)
-	wait, err := h.limit.Check(ctx, ip)
+	wait, err := h.limit.Attempt(ctx, ip)
 	if err != nil {
 		return "", err
 	}
@@ -218,13 +220,13 @@ func (h *Handler) authenticate(r *http.Request) (string, error) {
 			}
 		}
 		if name != "" {
+			if err := h.limit.Refund(ctx, ip); err != nil {
+				h.log.WarnContext(ctx, "admin throttle refund failed", "err", err)
+			}
 			return "token:" + name, nil
 		}
 	}
 	h.log.WarnContext(ctx, "admin authentication failed", "ip", ip, "route", route(r), "bearer", ok)
-	if err := h.limit.Fail(ctx, ip); err != nil {
-		h.log.WarnContext(ctx, "admin throttle not counted", "err", err)
-	}
 	return "", errUnauthorized
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -298,5 +299,31 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAuthenticationBurst: simultaneous guesses get no more tries than
+// guesses one after another: 5 free and 1 holding the back-off's lock.
+func TestAuthenticationBurst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, backends[0].open(t))
+	var (
+		mu     sync.Mutex
+		counts = map[int]int{}
+		wg     sync.WaitGroup
+	)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := call(t, e.adm, "GET", "/api/admin/users", nil, "Authorization", "Bearer wrong-"+adminToken)
+			mu.Lock()
+			counts[r.status]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if counts[http.StatusUnauthorized] > 6 || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != 20 {
+		t.Errorf("20 parallel wrong tokens: %v, want at most 6 answered 401 and the rest 429", counts)
 	}
 }
