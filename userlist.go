@@ -69,6 +69,9 @@ func (a *Auth) ListUsers(ctx context.Context, opts ListUsersOptions) ([]User, st
 	if opts.EmailPrefix != "" {
 		mode = "k"
 		p := opts.EmailPrefix
+		if checkID("email prefix", p) != nil { // before normalising mends invalid UTF-8
+			return nil, "", fmt.Errorf("latch: list users: %w", invalid("the email prefix is not valid"))
+		}
 		if !a.emailAsIs {
 			// Not NormalizeEmailKey: a prefix has no whole domain to map.
 			p = norm.NFC.String(strings.ToLower(norm.NFC.String(strings.TrimSpace(p))))

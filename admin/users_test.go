@@ -327,3 +327,44 @@ func TestAuthenticationBurst(t *testing.T) {
 		t.Errorf("20 parallel wrong tokens: %v, want at most 6 answered 401 and the rest 429", counts)
 	}
 }
+
+// TestBadInput: malformed input is a 4xx with a code on every backend,
+// never a 500.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, b.open(t))
+			long := strings.Repeat("x", 300)
+			for _, c := range []struct {
+				method, path string
+				body         any
+				status       int
+				code         string
+			}{
+				{"GET", "/api/admin/users?q=%ff", nil, 400, "INVALID_REQUEST"},
+				{"GET", "/api/admin/users?q=a%00b", nil, 400, "INVALID_REQUEST"},
+				{"GET", "/api/admin/users?q=" + long, nil, 400, "INVALID_REQUEST"},
+				{"GET", "/api/admin/users?limit=x", nil, 400, "INVALID_LIMIT"},
+				{"GET", "/api/admin/users?cursor=%ff", nil, 400, "INVALID_CURSOR"},
+				{"GET", "/api/admin/users/%ff", nil, 404, "USER_NOT_FOUND"},
+				{"GET", "/api/admin/users/a%00b", nil, 404, "USER_NOT_FOUND"},
+				{"GET", "/api/admin/users/" + long, nil, 404, "USER_NOT_FOUND"},
+				{"GET", "/api/admin/users/x?cursor=nonsense", nil, 404, "USER_NOT_FOUND"},
+				{"POST", "/api/admin/users/%ff/disable", nil, 404, "USER_NOT_FOUND"},
+				{"DELETE", "/api/admin/users/%ff", nil, 404, "USER_NOT_FOUND"},
+				{"POST", "/api/admin/users", []int{1}, 400, "INVALID_BODY"},
+				{"POST", "/api/admin/users", map[string]any{"email": 7}, 400, "INVALID_BODY"},
+				{"POST", "/api/admin/users", map[string]any{"email": "x@example.com", "password": strings.Repeat("p", 70_000)}, 413, "BODY_TOO_LARGE"},
+				{"POST", "/api/admin/users", map[string]any{"email": "not an address", "password": pw}, 400, "INVALID_EMAIL"},
+				{"PUT", "/api/admin/users", nil, 404, "NOT_FOUND"},
+			} {
+				r := e.admin(c.method, c.path, c.body)
+				if r.status != c.status || r.code() != c.code {
+					t.Errorf("%s %.60s: %d %s, want %d %s", c.method, c.path, r.status, r.raw, c.status, c.code)
+				}
+			}
+		})
+	}
+}
