@@ -449,7 +449,7 @@ func TestCommands(t *testing.T) {
 	if strings.Count(out, "Usage:") != 1 {
 		t.Errorf("--help prints the usage %d times", strings.Count(out, "Usage:"))
 	}
-	for _, want := range []string{"LATCH_ADDR", "LATCH_DATABASE_URL", "LATCH_REDIS_URL", "LATCH_SMTP_URL", "LATCH_BASE_URL", "LATCH_ENV", "LATCH_SCHEMA", "LATCH_SESSION_MAX_LIFETIME", "LATCH_PWNED_URL", "migrate", "user create", "tokens purge"} {
+	for _, want := range []string{"LATCH_ADDR", "LATCH_DATABASE_URL", "LATCH_REDIS_URL", "LATCH_SMTP_URL", "LATCH_BASE_URL", "LATCH_ENV", "LATCH_SCHEMA", "LATCH_SESSION_MAX_LIFETIME", "LATCH_PWNED_URL", "migrate", "user create", "tokens purge", "user list", "user delete", "LATCH_ADMIN_ADDR", "LATCH_ADMIN_TOKEN_FILE"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help does not mention %s:\n%s", want, out)
 		}
