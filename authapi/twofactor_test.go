@@ -300,6 +300,17 @@ func TestTwoFactorEveryWayIn(t *testing.T) {
 		pt2 := wantPending(t, e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "ways@example.com", "password": "a brand new password"}), true)
 		e.api().do("POST", "/api/auth/two-factor/verify", verifyBody(factorCode, pt)).want(t, 200, "")
 		e.api().do("POST", "/api/auth/two-factor/verify", verifyBody(factorCode, pt2)).want(t, 200, "")
+		// The reset page: to /two-factor, no session.
+		e.api().do("POST", "/api/auth/password-reset", map[string]string{"email": "ways@example.com"}).want(t, 202, "")
+		resetPage := linkIn(t, e.mailTo("ways@example.com", "password", 2), "/password-reset/")
+		rb := e.browser()
+		wantRedirect(t, rb.do("GET", resetPage, nil), "/password-reset/new")
+		rr := rb.form("/password-reset/new", url.Values{"password": {"yet another password"}})
+		wantRedirect(t, rr, "/two-factor?next=")
+		if cookie(rr, "auth_session") != nil || cookie(rr, pendingCookie) == nil {
+			t.Fatalf("reset page: session cookie %v, pending %v", cookie(rr, "auth_session"), cookie(rr, pendingCookie))
+		}
+		rb.do("POST", "/api/auth/two-factor/verify", verifyBody(factorCode, "")).want(t, 200, "")
 
 		// The CLI: a browser signed in without the factor (its session made
 		// before the factor was added) cannot allow an app; one signed in
