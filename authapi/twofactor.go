@@ -107,7 +107,7 @@ func (h *Handler) signInOrSecondFactor(w http.ResponseWriter, r *http.Request, u
 func (h *Handler) beginSignIn(ctx context.Context, r *http.Request, userID string, amr []string) (latch.Session, *pendingSignIn, error) {
 	if !slices.Contains(amr, amrMFA) {
 		methods, err := h.userFactors(ctx, userID)
-		if err != nil {
+		if err != nil && !errors.Is(err, latch.ErrNoFactorStore) { // no factor store: no factors
 			return latch.Session{}, nil, err
 		}
 		if len(methods) > 0 {
