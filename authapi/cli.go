@@ -236,7 +236,7 @@ func (h *Handler) cliApprover(r *http.Request, s latch.Session) error {
 		return nil
 	}
 	methods, err := h.userFactors(r.Context(), s.UserID)
-	if err != nil {
+	if err != nil && !errors.Is(err, latch.ErrNoFactorStore) {
 		return err
 	}
 	if len(methods) > 0 {
