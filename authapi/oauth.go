@@ -124,7 +124,7 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.log.InfoContext(ctx, "oauth sign-in", "provider", res.ProviderID, "user", acc.User.ID, "how", linkName(acc.How), "second factor", p != nil)
+	h.log.InfoContext(ctx, "oauth sign-in", "provider", res.ProviderID, "user", acc.User.ID, "how", linkName(acc.How), "secondFactorPending", p != nil)
 	next := orDefault(localPath(res.Next, ""), h.oauthLanding)
 	if p != nil {
 		twoFactorRedirect(w, r, next)
