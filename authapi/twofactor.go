@@ -198,12 +198,12 @@ func (h *Handler) pendingValue(r *http.Request, body string) string {
 // session (cookie set, the pending cookie cleared).
 //
 // Each proof counts before it is checked: in the user's attempt counter
-// of pending sign-ins (the maxPendingAttempts-th wrong proof ends every
-// pending sign-in of the user) and in the user's throttle (shared by the
-// instances that share the throttle store). The proof is checked before
-// the pending sign-in is consumed, so a wrong one leaves it usable; of
-// parallel right ones, the single-use take lets exactly one make a
-// session.
+// of pending sign-ins (only the first maxPendingAttempts are checked, and
+// the wrong proof that reaches the limit ends every pending sign-in of
+// the user) and in the user's throttle (shared by the instances that
+// share the throttle store). The proof is checked before the pending
+// sign-in is consumed, so a wrong one leaves it usable; of parallel right
+// ones, the single-use take lets exactly one make a session.
 func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, value, method string, proof factorProof) (latch.Session, error) {
 	ctx := r.Context()
 	if value == "" || len(value) > token.MaxLength {
@@ -230,6 +230,17 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, value, me
 	} else if !has {
 		return latch.Session{}, ErrUnknownMethod
 	}
+	// The sign-in's own count first: beyond maxPendingAttempts nothing is
+	// checked (and nothing ends: the wrong proof that reached the limit
+	// ended it, and a right one checked meanwhile may still finish it).
+	now := h.auth.Now()
+	n, err := h.auth.TokenStore().AddAttempt(ctx, h.pending.Name(), tok.UserID, now.UnixMilli(), now.Add(pendingLifetime).UnixMilli())
+	if err != nil {
+		return latch.Session{}, err
+	}
+	if n > maxPendingAttempts {
+		return latch.Session{}, ErrFactorAttempts
+	}
 	userKey := "user:" + tok.UserID
 	wait, err := h.factorLimit.Attempt(ctx, userKey)
 	if err != nil {
@@ -237,15 +248,6 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, value, me
 	}
 	if wait > 0 {
 		return latch.Session{}, ErrTooManyRequests.withRetry(wait)
-	}
-	now := h.auth.Now()
-	n, err := h.auth.TokenStore().AddAttempt(ctx, h.pending.Name(), tok.UserID, now.UnixMilli(), now.Add(pendingLifetime).UnixMilli())
-	if err != nil {
-		return latch.Session{}, err
-	}
-	if n > maxPendingAttempts {
-		h.endPending(w, r, tok.UserID)
-		return latch.Session{}, ErrFactorAttempts
 	}
 	amr, err := f.verify(r, tok.UserID, proof)
 	if err != nil {

@@ -1,6 +1,7 @@
 package authapi_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -36,7 +37,11 @@ func newFactorEnv(t testing.TB, store latch.Store, change func(*authapi.Config))
 // second factors (a store without a factor store is skipped).
 func forEachFactorStore(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
-	for _, s := range stores {
+	all := append(stores[:len(stores):len(stores)], struct {
+		name string
+		open func(testing.TB) latch.Store
+	}{"postgres", openPostgres})
+	for _, s := range all {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			e := newFactorEnv(t, s.open(t), nil)
@@ -46,6 +51,20 @@ func forEachFactorStore(t *testing.T, fn func(t *testing.T, e *env)) {
 			fn(t, e)
 		})
 	}
+}
+
+// openPostgres opens a migrated PostgreSQL store in a schema of its own.
+func openPostgres(t testing.TB) latch.Store {
+	t.Helper()
+	ps, err := postgres.Open(context.Background(), testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ps.Close)
+	if err := ps.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return ps
 }
 
 // addFactor gives the user the test factor.
