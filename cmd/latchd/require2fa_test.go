@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -32,5 +33,15 @@ func TestRequire2FAFlag(t *testing.T) {
 			t.Errorf("%s: GET sessions %d %v, want %d", tt.env, code, body, tt.sessions)
 		}
 		s.stop(t)
+	}
+}
+
+// TestRequire2FALucia2Refused: Lucia's session table keeps no AMR, so
+// --require-2fa with --schema lucia2 is refused at start, naming both.
+func TestRequire2FALucia2Refused(t *testing.T) {
+	t.Parallel()
+	code, _, stderr := runCmd(t, t.TempDir(), "", "serve", "--addr", "127.0.0.1:0", "--require-2fa", "--schema", "lucia2")
+	if code == 0 || !strings.Contains(stderr, "--require-2fa") || !strings.Contains(stderr, "lucia2") {
+		t.Fatalf("exit %d, stderr %q; want a refusal naming --require-2fa and lucia2", code, stderr)
 	}
 }
