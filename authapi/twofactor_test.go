@@ -16,6 +16,7 @@ import (
 	"github.com/latchauth/latch/internal/testenv"
 	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/redis"
+	"github.com/latchauth/latch/throttle"
 )
 
 // factorCode is the proof of the test factor (authapi.RegisterTestFactor)
@@ -486,11 +487,12 @@ func TestStepUpEmailCode(t *testing.T) {
 	})
 }
 
-// TestTwoFactorTwoInstances: two handlers on one PostgreSQL database and
-// one Redis (sessions, tokens, throttles): a sign-in started on one is
-// finished on the other, once; wrong codes on both count together.
-func TestTwoFactorTwoInstances(t *testing.T) {
-	t.Parallel()
+// twoInstances starts two handlers on one PostgreSQL schema (users,
+// keys, factors) and one Redis prefix (sessions, tokens, throttles), with
+// the test factor; limiter, when set, makes each handler's
+// TwoFactorThrottle on the shared Redis.
+func twoInstances(t *testing.T, limiter *throttle.Options) []*env {
+	t.Helper()
 	pgURL := testenv.Postgres(t)
 	redisURL, prefix := testenv.Redis(t)
 	t.Cleanup(func() { deleteRedisPrefix(t, redisURL, prefix) })
@@ -511,13 +513,49 @@ func TestTwoFactorTwoInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { rs.Close() })
-		e := newSplitEnv(t, latch.Config{Users: ps, Keys: ps, Sessions: rs, Tokens: rs}, func(c *authapi.Config) { c.ThrottleStore = rs })
+		e := newSplitEnv(t, latch.Config{Users: ps, Keys: ps, Sessions: rs, Tokens: rs}, func(c *authapi.Config) {
+			c.ThrottleStore = rs
+			if limiter != nil {
+				l, err := throttle.New(rs, *limiter)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.TwoFactorThrottle = l
+			}
+		})
 		if !e.auth.HasFactors() {
 			t.Skip("PostgreSQL keeps no second factors yet")
 		}
 		authapi.RegisterTestFactor(e.h)
 		es = append(es, e)
 	}
+	return es
+}
+
+// TestTwoFactorThrottleShared: wrong second-step codes count in the
+// user's throttle on both instances together, whichever pending sign-in
+// they were for.
+func TestTwoFactorThrottleShared(t *testing.T) {
+	t.Parallel()
+	es := twoInstances(t, &throttle.Options{Prefix: "two-factor:", Free: 2, Base: time.Hour, Max: time.Hour, Window: time.Hour})
+	a, b := es[0], es[1]
+	signUpWithFactor(t, a, "throttled@example.com")
+	creds := map[string]string{"email": "throttled@example.com", "password": pw}
+	pt := wantPending(t, a.api().do("POST", "/api/auth/sign-in", creds), true)
+	a.api().do("POST", "/api/auth/two-factor/verify", verifyBody("000000", pt)).want(t, 400, "INVALID_CODE")
+	b.api().do("POST", "/api/auth/two-factor/verify", verifyBody("000001", pt)).want(t, 400, "INVALID_CODE")
+	pt2 := wantPending(t, b.api().do("POST", "/api/auth/sign-in", creds), true)
+	a.api().do("POST", "/api/auth/two-factor/verify", verifyBody("000002", pt2)).want(t, 400, "INVALID_CODE") // the third: it starts the back-off
+	b.api().do("POST", "/api/auth/two-factor/verify", verifyBody(factorCode, pt2)).want(t, 429, "TOO_MANY_REQUESTS")
+	a.api().do("POST", "/api/auth/two-factor/verify", verifyBody(factorCode, pt)).want(t, 429, "TOO_MANY_REQUESTS")
+}
+
+// TestTwoFactorTwoInstances: two handlers on one PostgreSQL database and
+// one Redis (sessions, tokens, throttles): a sign-in started on one is
+// finished on the other, once; wrong codes on both count together.
+func TestTwoFactorTwoInstances(t *testing.T) {
+	t.Parallel()
+	es := twoInstances(t, nil)
 	a, b := es[0], es[1]
 	signUpWithFactor(t, a, "twice@example.com")
 	creds := map[string]string{"email": "twice@example.com", "password": pw}
