@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -111,6 +112,15 @@ func (h *Handler) beginSignIn(ctx context.Context, r *http.Request, userID strin
 			return latch.Session{}, nil, err
 		}
 		if len(methods) > 0 {
+			// As CreateSession would: a disabled user gets no pending
+			// sign-in either.
+			u, err := h.auth.GetUser(ctx, userID)
+			if err != nil {
+				return latch.Session{}, nil, err
+			}
+			if u.Disabled() {
+				return latch.Session{}, nil, fmt.Errorf("authapi: sign-in: %w", latch.ErrUserDisabled)
+			}
 			data, err := json.Marshal(pendingData{AMR: amr})
 			if err != nil {
 				return latch.Session{}, nil, err

@@ -145,7 +145,7 @@ func verifyBody(code, pending string) map[string]string {
 // both steps; the session shows them.
 func TestTwoFactorSignIn(t *testing.T) {
 	forEachFactorStore(t, func(t *testing.T, e *env) {
-		signUpWithFactor(t, e, "two@example.com")
+		twoID := signUpWithFactor(t, e, "two@example.com")
 		creds := map[string]string{"email": "two@example.com", "password": pw}
 
 		// An API client: the token in the body.
@@ -178,6 +178,18 @@ func TestTwoFactorSignIn(t *testing.T) {
 		one := e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "one@example.com", "password": pw}).want(t, 200, "")
 		if one.val("twoFactorRequired") != nil || one.val("session", "aal") != float64(1) {
 			t.Errorf("sign-in without a factor %s", one.raw)
+		}
+
+		// A disabled user gets no pending sign-in, and disabling voids the
+		// pending sign-ins (as every open token).
+		pt = wantPending(t, e.api().do("POST", "/api/auth/sign-in", creds), true)
+		if _, err := e.auth.DisableUser(t.Context(), twoID); err != nil {
+			t.Fatal(err)
+		}
+		e.api().do("POST", "/api/auth/sign-in", creds).want(t, 403, "USER_DISABLED")
+		e.api().do("POST", "/api/auth/two-factor/verify", verifyBody(factorCode, pt)).want(t, 401, "TWO_FACTOR_PENDING_INVALID")
+		if _, err := e.auth.EnableUser(t.Context(), twoID); err != nil {
+			t.Fatal(err)
 		}
 
 		// The pending sign-in lives five minutes.
