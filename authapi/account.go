@@ -199,8 +199,11 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, req sign
 
 // startSession creates a session for the user and sets its cookie (and
 // set-ott header, see sessionStarted).
+//
+// Only sign-up calls it: every other way in goes through
+// signInOrSecondFactor, since the user may have a second factor.
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, userID string) (latch.Session, error) {
-	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{UserID: userID, Attributes: h.sessionDetails(r)})
+	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{UserID: userID, AMR: []string{amrPassword}, Attributes: h.sessionDetails(r)})
 	if err != nil {
 		return latch.Session{}, err
 	}
@@ -218,35 +221,36 @@ func (h *Handler) signInAPI(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	s, err := h.signIn(w, r, req)
+	s, p, err := h.signIn(w, r, req)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, authBody(r, s))
+	writeSignIn(w, r, http.StatusOK, s, p)
 	return nil
 }
 
 // signIn checks the throttles, then the email and password, and starts a
-// session. An unknown email costs the same hashing as a wrong password
+// session, or a pending sign-in when the user has a second factor. An
+// unknown email costs the same hashing as a wrong password
 // (latch.Auth.UseKey verifies against a dummy hash).
-func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req credentials) (latch.Session, error) {
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req credentials) (latch.Session, *pendingSignIn, error) {
 	email, err := NormalizeEmail(req.Email)
 	if err != nil {
 		// No account can have this address; no hint about any other.
-		return latch.Session{}, ErrInvalidCredentials
+		return latch.Session{}, nil, ErrInvalidCredentials
 	}
 	key, err := h.verifyPassword(r, email, req.Password)
 	if err != nil {
 		if apiError(err) == ErrInvalidCredentials {
 			h.recordFailedSignIn(r, email)
 		}
-		return latch.Session{}, err
+		return latch.Session{}, nil, err
 	}
-	s, err := h.startSession(w, r, key.UserID)
-	if err == nil {
+	s, p, err := h.signInOrSecondFactor(w, r, key.UserID, []string{amrPassword})
+	if err == nil && p == nil {
 		h.record(r, key.UserID, evSignIn, "password")
 	}
-	return s, err
+	return s, p, err
 }
 
 // verifyPassword checks the address's password under the sign-in

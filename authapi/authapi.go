@@ -126,6 +126,24 @@ type Config struct {
 	// StepUpTokens are the one-shot action tokens of POST
 	// /api/auth/step-up (kind "step-up", 5 minutes by default).
 	StepUpTokens *token.IDTokens
+	// PendingSignIns are the sign-ins waiting for a second factor (kind
+	// "two-factor-pending", 5 minutes by default).
+	PendingSignIns *token.IDTokens
+	// StepUpCodes are the codes mailed for the "email-code" step-up
+	// (POST /api/auth/step-up/email-code; kind "step-up-email-code": 6
+	// digits, 10 minutes, 5 attempts by default).
+	StepUpCodes *token.PasswordTokens
+	// TwoFactorThrottle counts the second-step proofs (sign-in and
+	// email-code step-up) per user: 10 free, then 1 s doubling up to 15
+	// minutes, remembered a day; a success clears it. Default on
+	// ThrottleStore, so instances sharing that store share the count.
+	TwoFactorThrottle *throttle.Limiter
+	// RequireSecondFactor makes a second factor mandatory: a session made
+	// without one (AAL 1) serves only what enrolment needs (the account
+	// page, step-up, adding a factor, the session, signing out); every
+	// other request with it is answered 403 TWO_FACTOR_ENROLMENT_REQUIRED.
+	// Once a factor is added, the user signs in again with it.
+	RequireSecondFactor bool
 
 	// DisableClientOneTimeTokens refuses GET /api/auth/one-time-token/generate
 	// (403 FORBIDDEN): the server makes one-time tokens itself, with
@@ -224,13 +242,21 @@ type Handler struct {
 	factorKinds map[string]secondFactor
 	factorOrder []string
 	// keyring seals factor secrets at rest (Config.Keyring).
-	keyring     *mfa.Keyring
-	noClientOT  bool
-	ottNoCookie bool // Config.OTTDisableSetSessionCookie
-	ottHeader   bool // Config.SetOTTHeaderOnNewSession
-	clientIP    func(*http.Request) string
-	oauth       *oauth.Client
-	breached    BreachChecker
+	keyring *mfa.Keyring
+	// pending are the sign-ins waiting for a second factor; stepUpCodes
+	// the mailed step-up codes; factorLimit the per-user throttle of
+	// second-step proofs (twofactor.go).
+	pending       *token.IDTokens
+	stepUpCodes   *token.PasswordTokens
+	factorLimit   *throttle.Limiter
+	throttleStore throttle.Store
+	require2FA    bool // Config.RequireSecondFactor
+	noClientOT    bool
+	ottNoCookie   bool // Config.OTTDisableSetSessionCookie
+	ottHeader     bool // Config.SetOTTHeaderOnNewSession
+	clientIP      func(*http.Request) string
+	oauth         *oauth.Client
+	breached      BreachChecker
 
 	queue     outbox.Queue
 	runner    *outbox.Runner
@@ -321,6 +347,9 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	if err := h.initStepUp(); err != nil {
+		return nil, err
+	}
+	if err := h.initTwoFactor(cfg); err != nil {
 		return nil, err
 	}
 	if h.clientIP == nil {
@@ -457,6 +486,7 @@ func (h *Handler) defaultThrottles(store throttle.Store) error {
 	if store == nil {
 		store = throttle.NewMemoryStore(h.auth.Now)
 	}
+	h.throttleStore = store
 	for _, d := range []struct {
 		l    **throttle.Limiter
 		opts throttle.Options

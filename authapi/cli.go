@@ -124,9 +124,11 @@ func (h *Handler) cliAuthorizePage(w http.ResponseWriter, r *http.Request) error
 	if msg != "" {
 		return cliPageError(msg)
 	}
-	if _, ok := httpauth.FromContext(r.Context()); !ok {
+	if s, ok := httpauth.FromContext(r.Context()); !ok {
 		cliSignIn(w, r, req)
 		return nil
+	} else if err := h.cliApprover(r, s); err != nil {
+		return err
 	}
 	// The Allow and Deny buttons post here, and the answer redirects to
 	// the app: the page's form-action must allow that one origin.
@@ -145,6 +147,9 @@ func (h *Handler) cliAuthorizePost(w http.ResponseWriter, r *http.Request) error
 	if !ok {
 		cliSignIn(w, r, req)
 		return nil
+	}
+	if err := h.cliApprover(r, s); err != nil {
+		return err
 	}
 	q := url.Values{"state": {req.State}}
 	switch r.PostFormValue("decision") {
@@ -200,8 +205,18 @@ func (h *Handler) cliToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The app's session is made as the browser's that allowed it was:
+	// with its AMR, so an app of a user with a second factor gets AAL 2
+	// only from a browser signed in with it (cliApprover).
+	from, err := h.auth.GetSessionByID(r.Context(), code.SessionID)
+	if errors.Is(err, latch.ErrInvalidSessionID) {
+		return ErrInvalidGrant
+	}
+	if err != nil {
+		return err
+	}
 	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{
-		UserID: code.UserID, Attributes: h.withDetails(r, latch.Attributes{SessionClientAttribute: "cli"}),
+		UserID: code.UserID, AMR: from.AMR, Attributes: h.withDetails(r, latch.Attributes{SessionClientAttribute: "cli"}),
 	})
 	if err != nil {
 		return err
@@ -210,5 +225,22 @@ func (h *Handler) cliToken(w http.ResponseWriter, r *http.Request) error {
 	out := authBody(r, s)
 	out.Token = s.Token
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// cliApprover refuses to let a session below AAL 2 allow an app for a
+// user who has a second factor (a session made before the factor was
+// added): the app's session would skip the factor.
+func (h *Handler) cliApprover(r *http.Request, s latch.Session) error {
+	if s.AAL >= 2 {
+		return nil
+	}
+	methods, err := h.userFactors(r.Context(), s.UserID)
+	if err != nil && !errors.Is(err, latch.ErrNoFactorStore) {
+		return err
+	}
+	if len(methods) > 0 {
+		return &pageError{http.StatusForbidden, "Your account has a second factor, and this browser signed in without it. Sign out, sign in again with your second factor, then allow the app."}
+	}
 	return nil
 }

@@ -90,6 +90,8 @@ var fuzzRoutes = []fuzzRoute{
 	{method: "POST", path: "/api/auth/cli/token"},
 	{method: "POST", path: "/api/auth/cli/token", form: true},
 	{method: "POST", path: "/api/auth/magic-link/verify"},
+	{method: "POST", path: "/api/auth/two-factor/verify"},
+	{method: "POST", path: "/api/auth/step-up/email-code"},
 }
 
 // fuzzRouteIndex returns the index of a route, for seeds.
@@ -365,6 +367,12 @@ func FuzzAPIBodies(f *testing.F) {
 		{r("GET", "/api/auth/magic-link/{}"), fuzzAnonymous, "MAGIC?callbackURL=%2F%09%2Fevil.example", ``},
 		{r("GET", "/api/auth/magic-link/{}"), fuzzCookie, "MAGIC?callbackURL=https://evil.example", ``},
 		{r("POST", "/api/auth/magic-link/verify"), fuzzAnonymous, "", `{"token":"MAGIC"}`},
+		{r("POST", "/api/auth/two-factor/verify"), fuzzAnonymous, "", `{"method":"totp","code":"123456","pendingToken":"` + strings.Repeat("p", 43) + `"}`},
+		{r("POST", "/api/auth/two-factor/verify"), fuzzCookie, "", `{"method":["totp"],"code":1,"pendingToken":null}`},
+		{r("POST", "/api/auth/two-factor/verify"), fuzzAnonymous, "", `{"method":"test","code":"","pendingToken":"` + strings.Repeat("p", 5000) + `"}`},
+		{r("POST", "/api/auth/step-up/email-code"), fuzzBearer, "", `{"action":"delete-account"}`},
+		{r("POST", "/api/auth/step-up/email-code"), fuzzCookieForeign, "", `{"action":"change-email"}`},
+		{r("POST", "/api/auth/step-up/email-code"), fuzzBearer, "", `{"action":1}`},
 		{r("GET", "/api/auth/one-time-token/generate"), fuzzBearer, "", ``},
 		{r("POST", "/api/auth/one-time-token/verify"), fuzzAnonymous, "", `{"token":"OTT"}`},
 		{r("POST", "/api/auth/cli/token"), fuzzAnonymous, "", `{"code":"` + strings.Repeat("c", 43) + `","code_verifier":"` + strings.Repeat("v", 43) + `","redirect_uri":"http://127.0.0.1:1/cb"}`},

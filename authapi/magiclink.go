@@ -80,54 +80,69 @@ func (h *Handler) magicLinkRedirect(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// consumeMagicLink consumes the link's token and starts a session, in one
+// consumeMagicLink consumes the link's token and starts a session (or,
+// for a user with a second factor, a pending sign-in), in one
 // transaction. The link proved the mailbox: an account whose address was
 // not verified is claimed (claimMailbox) unless the browser holds a live
 // session of that user already (its creator's); the address is marked
-// verified, and password sign-in is unlocked.
-func (h *Handler) consumeMagicLink(r *http.Request, value string) (latch.Session, error) {
+// verified, and password sign-in is unlocked. The caller sets the cookie
+// (signInMade).
+func (h *Handler) consumeMagicLink(r *http.Request, value string) (latch.Session, *pendingSignIn, error) {
 	if value == "" || len(value) > token.MaxLength {
-		return latch.Session{}, ErrInvalidToken
+		return latch.Session{}, nil, ErrInvalidToken
 	}
-	var s latch.Session
+	var (
+		s      latch.Session
+		p      *pendingSignIn
+		userID string
+	)
 	err := h.auth.InTx(r.Context(), func(ctx context.Context) error {
 		tok, err := h.magic.Validate(ctx, value)
 		if err != nil {
 			return err
 		}
+		userID = tok.UserID
 		if err := h.proveMailbox(ctx, r, tok.UserID); err != nil {
 			return err
 		}
-		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: tok.UserID})
+		s, p, err = h.beginSignIn(ctx, r, tok.UserID, []string{amrMailedLink})
 		return err
 	})
 	if errors.Is(err, latch.ErrInvalidUserID) {
-		return latch.Session{}, ErrInvalidToken // the user was deleted since
+		return latch.Session{}, nil, ErrInvalidToken // the user was deleted since
 	}
 	if err != nil {
-		return latch.Session{}, err
+		return latch.Session{}, nil, err
 	}
 	// The link proved the mailbox: the owner gets password sign-in back.
-	h.liftSignInLock(r.Context(), s.User.Attributes.String(attrEmail))
-	h.record(r, s.UserID, evSignIn, "magic-link")
-	return s, nil
+	email := s.User.Attributes.String(attrEmail)
+	if p != nil {
+		if u, err := h.auth.GetUser(r.Context(), userID); err == nil {
+			email = u.Attributes.String(attrEmail)
+		}
+	} else {
+		h.record(r, s.UserID, evSignIn, "magic-link")
+	}
+	h.liftSignInLock(r.Context(), email)
+	return s, p, nil
 }
 
 // verifyMagicLinkAPI serves POST /api/auth/magic-link/verify {token}: it
 // consumes the link and answers the new session, with its cookie set (the
-// token in the body only for a request without Origin, as sign-in).
+// token in the body only for a request without Origin, as sign-in), or
+// the pending sign-in of a user with a second factor.
 func (h *Handler) verifyMagicLinkAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	var req tokenRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	s, err := h.consumeMagicLink(r, req.Token)
+	s, p, err := h.consumeMagicLink(r, req.Token)
 	if err != nil {
 		return err
 	}
-	h.sessionStarted(w, r, s)
-	writeJSON(w, http.StatusOK, authBody(r, s))
+	h.signInMade(w, r, s, p)
+	writeSignIn(w, r, http.StatusOK, s, p)
 	return nil
 }
 
@@ -170,7 +185,7 @@ func (h *Handler) magicLinkPage(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) magicLinkPost(w http.ResponseWriter, r *http.Request) error {
 	setTokenPagePolicy(w)
 	next := localPath(r.FormValue("callbackURL"), h.linkTo.SignedIn)
-	s, err := h.consumeMagicLink(r, r.PathValue("token"))
+	s, p, err := h.consumeMagicLink(r, r.PathValue("token"))
 	if err != nil {
 		if _, signed := currentSession(r); signed == nil && apiError(err) == ErrInvalidToken {
 			// A second click from the browser the first one signed in:
@@ -181,7 +196,11 @@ func (h *Handler) magicLinkPost(w http.ResponseWriter, r *http.Request) error {
 		h.redirectError(w, r, h.failedLink("/magic-link"), err)
 		return nil
 	}
-	h.sessionStarted(w, r, s)
+	h.signInMade(w, r, s, p)
+	if p != nil {
+		twoFactorRedirect(w, r, next)
+		return nil
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }

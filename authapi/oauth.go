@@ -100,7 +100,8 @@ func (h *Handler) oauthCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // finishOAuth checks the callback, finds or makes the user, starts a
-// session and redirects to next, or to /account.
+// session and redirects to next, or to /account; a user with a second
+// factor is sent to /two-factor instead, with no session yet.
 func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	res, err := h.oauth.Callback(w, r, r.PathValue("provider"))
@@ -119,12 +120,18 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.startSession(w, r, acc.User.ID); err != nil {
+	_, p, err := h.signInOrSecondFactor(w, r, acc.User.ID, []string{amrFederated})
+	if err != nil {
 		return err
 	}
-	h.log.InfoContext(ctx, "oauth sign-in", "provider", res.ProviderID, "user", acc.User.ID, "how", linkName(acc.How))
+	h.log.InfoContext(ctx, "oauth sign-in", "provider", res.ProviderID, "user", acc.User.ID, "how", linkName(acc.How), "secondFactorPending", p != nil)
+	next := orDefault(localPath(res.Next, ""), h.oauthLanding)
+	if p != nil {
+		twoFactorRedirect(w, r, next)
+		return nil
+	}
 	h.record(r, acc.User.ID, evSignIn, "oauth:"+res.ProviderID+" "+linkName(acc.How))
-	http.Redirect(w, r, orDefault(localPath(res.Next, ""), h.oauthLanding), http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
 

@@ -74,12 +74,16 @@ type pageData struct {
 	LinkToken         string        // the verification link's token, on /verify-email/{token}
 	LinkOwner         bool          // signed in as the user of LinkToken
 	Activity          *activityJSON // the security activity, on /account
+	FactorMethods     []string      // the second factors to choose from, on /two-factor
+	EnrolmentRequired bool          // Config.RequireSecondFactor and an AAL 1 session, on /account
 }
 
 type sessionView struct {
 	ID, Short                  string
 	ActiveExpires, IdleExpires string
 	Current                    bool
+	// TwoStep: the session was made with a second factor (AAL 2).
+	TwoStep bool
 	// Device is the browser and system ("Firefox on Linux"), IP the address
 	// it signed in from, Location where that is (with Config.GeoIP);
 	// SignedIn and LastUsed are times (RFC 3339, UTC) for <time datetime>.
@@ -136,6 +140,7 @@ var knownErrors = []*Error{
 	ErrInvalidGrant, ErrInvalidCLIRequest,
 	ErrUnknownProvider, ErrInvalidState, ErrOAuthDenied, ErrOAuthExchange, ErrInvalidIDToken, ErrOAuthProvider,
 	ErrNoPassword, ErrConfirmationRequired, ErrLastSignInMethod, ErrMethodNotLinked, ErrEmailUnchanged,
+	ErrTwoFactorPending, ErrFactorAttempts, ErrEnrolmentRequired,
 }
 
 func (h *Handler) pageRoutes(mux *http.ServeMux) {
@@ -148,6 +153,8 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("GET /sign-in", h.signInForm)
 	p("POST /sign-in", h.signInPage)
 	p("POST /sign-out", h.signOutPage)
+	p("GET /two-factor", h.twoFactorPage)
+	p("POST /two-factor", h.twoFactorPost)
 	p("GET /verify-email", h.verifyEmailPage)
 	p("POST /verify-email", h.verifyEmailPost)
 	p("POST /verify-email/resend", h.resendPage)
@@ -336,8 +343,13 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) error {
 	req := credentials{Email: r.PostFormValue("email"), Password: r.PostFormValue("password")}
 	next := localPath(r.PostFormValue("next"), "")
-	if _, err := h.signIn(w, r, req); err != nil {
+	_, p, err := h.signIn(w, r, req)
+	if err != nil {
 		return h.formError(w, r, "sign-in", pageData{Title: "Sign in", Email: req.Email, Next: next}, err)
+	}
+	if p != nil {
+		twoFactorRedirect(w, r, next)
+		return nil
 	}
 	http.Redirect(w, r, orDefault(next, "/account?m=signed-in"), http.StatusSeeOther)
 	return nil
@@ -486,13 +498,18 @@ func (h *Handler) passwordResetPost(w http.ResponseWriter, r *http.Request) erro
 	if err != nil || c.Value == "" {
 		return h.formError(w, r, "password-reset", pageData{Title: "Reset your password"}, ErrInvalidToken)
 	}
-	if _, err := h.resetPassword(w, r, c.Value, r.PostFormValue("password")); err != nil {
+	_, p, err := h.resetPassword(w, r, c.Value, r.PostFormValue("password"))
+	if err != nil {
 		if e := apiError(err); e.Status < 500 && e != ErrPasswordTooShort && e != ErrPasswordTooLong {
 			clearResetCookie(w)
 		}
 		return h.formError(w, r, "password-reset-form", pageData{Title: "Set a new password"}, err)
 	}
 	clearResetCookie(w)
+	if p != nil {
+		twoFactorRedirect(w, r, "/account?m=password-changed")
+		return nil
+	}
 	http.Redirect(w, r, "/account?m=password-changed", http.StatusSeeOther)
 	return nil
 }
@@ -546,7 +563,7 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) error {
 	for _, x := range list {
 		handle := sessionHandle(x.ID) // never the id: under lucia2 it is the token
 		v := sessionView{
-			ID: handle, Short: handle[:8], Current: x.ID == s.ID,
+			ID: handle, Short: handle[:8], Current: x.ID == s.ID, TwoStep: x.AAL >= 2,
 			ActiveExpires: x.ActiveExpires.UTC().Format(timeLayout), IdleExpires: x.IdleExpires.UTC().Format(timeLayout),
 		}
 		h.describeSession(&v, x)
@@ -564,7 +581,8 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "account", pageData{Title: "Your account", Sessions: views, Methods: methods, Activity: &activity})
+	h.render(w, r, http.StatusOK, "account", pageData{Title: "Your account", Sessions: views, Methods: methods, Activity: &activity,
+		EnrolmentRequired: h.require2FA && s.AAL < 2})
 	return nil
 }
 

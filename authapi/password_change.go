@@ -131,7 +131,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 				return err
 			}
 		}
-		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: cur.UserID})
+		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: cur.UserID, AMR: cur.AMR}) // as sure as the one it replaces
 		return err
 	})
 	if err != nil {

@@ -95,11 +95,11 @@ func (h *Handler) resetPasswordAPI(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	s, err := h.resetPassword(w, r, r.PathValue("token"), req.Password)
+	s, p, err := h.resetPassword(w, r, r.PathValue("token"), req.Password)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, authBody(r, s))
+	writeSignIn(w, r, http.StatusOK, s, p)
 	return nil
 }
 
@@ -107,7 +107,8 @@ func (h *Handler) resetPasswordAPI(w http.ResponseWriter, r *http.Request) error
 // mailbox (claimMailbox: every session ends, every open sign-in token is
 // voided, and, when the address was not verified, every other password is
 // removed; the address is marked verified), sets the new password and
-// starts a new session with its cookie.
+// starts a new session with its cookie; for a user with a second factor,
+// a pending sign-in instead (the password is set all the same).
 //
 // Atomicity: where one SQL store keeps everything, all of it runs in
 // latch.Auth.InTx, one transaction: a failure anywhere leaves the token
@@ -118,26 +119,27 @@ func (h *Handler) resetPasswordAPI(w http.ResponseWriter, r *http.Request) error
 // first, then the sessions and tokens go, then the password is replaced,
 // then they go again; a cut can use up the link without changing the
 // password, never leave a new password beside an old session.
-func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, pw string) (latch.Session, error) {
+func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, pw string) (latch.Session, *pendingSignIn, error) {
 	if err := checkPassword(pw); err != nil {
-		return latch.Session{}, err
+		return latch.Session{}, nil, err
 	}
 	if value == "" || len(value) > token.MaxLength {
-		return latch.Session{}, ErrInvalidToken
+		return latch.Session{}, nil, ErrInvalidToken
 	}
 	// Before the token is taken: a refused password leaves the link usable.
 	if err := h.checkBreached(r.Context(), pw); err != nil {
-		return latch.Session{}, err
+		return latch.Session{}, nil, err
 	}
 	var (
 		s     latch.Session
+		p     *pendingSignIn
 		email string
 	)
 	// The new password is hashed inside the transaction: take a hashing
 	// slot before it starts, not while it holds the database.
 	release, err := h.acquireHash(r.Context())
 	if err != nil {
-		return latch.Session{}, err
+		return latch.Session{}, nil, err
 	}
 	defer release()
 	if !h.auth.Atomic() && h.auth.Profile() != latch.ProfileLucia2 {
@@ -173,14 +175,14 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 		if u, err = h.claimMailbox(ctx, u, latch.KeyID(emailProvider, email), setPassword); err != nil {
 			return err
 		}
-		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: u.ID, Attributes: h.sessionDetails(r)})
+		s, p, err = h.beginSignIn(ctx, r, u.ID, []string{amrMailedLink})
 		return err
 	})
 	if err != nil {
-		return latch.Session{}, err
+		return latch.Session{}, nil, err
 	}
-	h.resetDone(w, r, s, email)
-	return s, nil
+	h.resetDone(w, r, s, p, email)
+	return s, p, nil
 }
 
 // setEmailPassword sets the password of the user's email key; an account
@@ -195,11 +197,15 @@ func (h *Handler) setEmailPassword(ctx context.Context, userID, email, pw string
 	return nil
 }
 
-// resetDone sets the new session's cookie, clears the email's sign-in
-// throttle and records the reset.
-func (h *Handler) resetDone(w http.ResponseWriter, r *http.Request, s latch.Session, email string) {
-	h.record(r, s.UserID, evPasswordReset, "link")
-	h.sessionStarted(w, r, s)
+// resetDone sets the cookie of the new session (or pending sign-in),
+// clears the email's sign-in throttle and records the reset.
+func (h *Handler) resetDone(w http.ResponseWriter, r *http.Request, s latch.Session, p *pendingSignIn, email string) {
+	userID := s.UserID
+	if p != nil {
+		userID = p.UserID
+	}
+	h.record(r, userID, evPasswordReset, "link")
+	h.signInMade(w, r, s, p)
 	if err := h.emailLimit.Reset(r.Context(), signInEmailKey(email)); err != nil {
 		h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
 	}
@@ -225,10 +231,10 @@ const (
 // and the new session made. A cut before the commit leaves nothing changed
 // and the link usable; a cut after it leaves the new password, no live
 // older session or link, and a used link.
-func (h *Handler) resetPasswordSplit(w http.ResponseWriter, r *http.Request, value, pw string) (latch.Session, error) {
+func (h *Handler) resetPasswordSplit(w http.ResponseWriter, r *http.Request, value, pw string) (latch.Session, *pendingSignIn, error) {
 	tok, err := h.resets.Peek(r.Context(), value)
 	if err != nil {
-		return latch.Session{}, err
+		return latch.Session{}, nil, err
 	}
 	digest := latch.HashToken(value)
 	var email string
@@ -262,7 +268,7 @@ func (h *Handler) resetPasswordSplit(w http.ResponseWriter, r *http.Request, val
 		return err
 	})
 	if err != nil {
-		return latch.Session{}, err
+		return latch.Session{}, nil, err
 	}
 	// The reset has happened; what follows tidies up what the commit
 	// already made void, so a failure here is logged, not the reset's.
@@ -273,10 +279,10 @@ func (h *Handler) resetPasswordSplit(w http.ResponseWriter, r *http.Request, val
 	if err := h.endSignIns(ctx, tok.UserID); err != nil {
 		h.log.WarnContext(ctx, "reset: ending the old sessions and links failed", "err", err)
 	}
-	s, err := h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: tok.UserID})
+	s, p, err := h.beginSignIn(ctx, r, tok.UserID, []string{amrMailedLink})
 	if err != nil {
-		return latch.Session{}, err
+		return latch.Session{}, nil, err
 	}
-	h.resetDone(w, r, s, email)
-	return s, nil
+	h.resetDone(w, r, s, p, email)
+	return s, p, nil
 }

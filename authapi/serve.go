@@ -70,7 +70,7 @@ func (h *Handler) routes() http.Handler {
 	} else {
 		h.pageRoutes(mux)
 	}
-	return h.cors(h.outer(h.sessions.Middleware(h.touch(mux))))
+	return h.cors(h.outer(h.sessions.Middleware(h.touch(h.requireFactor(mux)))))
 }
 
 func (h *Handler) apiRoutes(mux *http.ServeMux) {
@@ -101,6 +101,8 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/email", methods{"POST": h.changeEmailAPI})
 	a("/api/auth/email/confirm", methods{"POST": h.confirmEmailChangeAPI})
 	a("/api/auth/step-up", methods{"POST": h.stepUpAPI})
+	a("/api/auth/step-up/email-code", methods{"POST": h.sendStepUpCodeAPI})
+	a("/api/auth/two-factor/verify", methods{"POST": h.verifyTwoFactorAPI})
 	a("/api/auth/client.js", methods{"GET": h.serveClientJS})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)
@@ -272,6 +274,10 @@ type sessionJSON struct {
 	ActiveExpires time.Time `json:"activeExpires"`
 	IdleExpires   time.Time `json:"idleExpires"`
 	Fresh         bool      `json:"fresh"`
+	// AAL is the assurance level the session was made with (2: with a
+	// second factor), AMR how (RFC 8176 values; "fed" for OAuth).
+	AAL int      `json:"aal"`
+	AMR []string `json:"amr"`
 	// Current marks the session of the request, in lists.
 	Current *bool `json:"current,omitempty"`
 }
@@ -298,7 +304,11 @@ func toUserJSON(u latch.User) userJSON {
 }
 
 func toSessionJSON(s latch.Session) sessionJSON {
-	return sessionJSON{ID: sessionHandle(s.ID), ActiveExpires: s.ActiveExpires, IdleExpires: s.IdleExpires, Fresh: s.Fresh}
+	amr := s.AMR
+	if amr == nil {
+		amr = []string{}
+	}
+	return sessionJSON{ID: sessionHandle(s.ID), ActiveExpires: s.ActiveExpires, IdleExpires: s.IdleExpires, Fresh: s.Fresh, AAL: max(s.AAL, 1), AMR: amr}
 }
 
 func authBody(r *http.Request, s latch.Session) authJSON {

@@ -101,7 +101,8 @@ func (a *AuthorizationCodes) Issue(ctx context.Context, session latch.Session, c
 	return a.h.put(ctx, op, live.UserID, live.ID, gen, func(string) ([]byte, error) { return data, nil })
 }
 
-// Exchange consumes the code and returns it when the verifier matches its
+// Exchange consumes the code and returns it (with the SessionID of the
+// session it was issued from) when the verifier matches its
 // challenge (base64url(SHA-256(verifier)), compared in constant time) and
 // the redirect URI is the one it was issued for. The code is used up
 // whatever the outcome, so a wrong verifier cannot be followed by a right
@@ -136,7 +137,7 @@ func (a *AuthorizationCodes) Exchange(ctx context.Context, value, verifier, redi
 	case s.UserID != rec.UserID:
 		return Token{}, a.h.wrap(op, ErrInvalidToken)
 	}
-	return Token{Kind: a.h.kind, UserID: rec.UserID, ExpiresAt: msTime(rec.Expires), value: value}, nil
+	return Token{Kind: a.h.kind, UserID: rec.UserID, ExpiresAt: msTime(rec.Expires), SessionID: s.ID, value: value}, nil
 }
 
 // CodeChallengeS256 returns the S256 code challenge of a verifier:

@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/latchauth/latch"
@@ -132,6 +133,31 @@ func (t *IDTokens) ValidateWithData(ctx context.Context, value string) (Token, [
 		return Token{}, nil, err
 	}
 	if expired {
+		return Token{}, nil, t.h.wrap(op, ErrExpiredToken)
+	}
+	return Token{Kind: t.h.kind, UserID: rec.UserID, ExpiresAt: msTime(rec.Expires), value: value}, rec.Data, nil
+}
+
+// PeekWithData is Peek that also returns the payload the token was issued
+// with: for a check that reads what the token stands for before deciding
+// to consume it (a pending sign-in that waits for a second factor).
+func (t *IDTokens) PeekWithData(ctx context.Context, value string) (Token, []byte, error) {
+	const op = "peek"
+	if !validValue(value) {
+		return Token{}, nil, t.h.wrap(op, ErrInvalidToken)
+	}
+	id, err := t.h.storage.id(value)
+	if err != nil {
+		return Token{}, nil, t.h.wrap(op, err)
+	}
+	rec, err := t.h.store.GetToken(ctx, t.h.kind, id)
+	if errors.Is(err, latch.ErrNotFound) {
+		return Token{}, nil, t.h.wrap(op, ErrInvalidToken)
+	}
+	if err != nil {
+		return Token{}, nil, t.h.wrap(op, err)
+	}
+	if t.h.auth.Now().UnixMilli() >= rec.Expires {
 		return Token{}, nil, t.h.wrap(op, ErrExpiredToken)
 	}
 	return Token{Kind: t.h.kind, UserID: rec.UserID, ExpiresAt: msTime(rec.Expires), value: value}, rec.Data, nil

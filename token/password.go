@@ -93,6 +93,13 @@ func (p *PasswordTokens) Name() string { return p.h.kind }
 // generated code is taken, Issue tries new ones, up to four in all, then
 // returns ErrDuplicateToken.
 func (p *PasswordTokens) Issue(ctx context.Context, userID string) (Token, error) {
+	return p.IssueWithData(ctx, userID, nil)
+}
+
+// IssueWithData is Issue with a payload kept beside the code, in plain
+// form (never put a secret in it), and returned by ValidateWithData: what
+// the code was made for (a step-up code keeps its session and action).
+func (p *PasswordTokens) IssueWithData(ctx context.Context, userID string, data []byte) (Token, error) {
 	const op = "issue"
 	if err := p.h.checkUserBeforePut(ctx, op, userID); err != nil {
 		return Token{}, err
@@ -103,7 +110,11 @@ func (p *PasswordTokens) Issue(ctx context.Context, userID string) (Token, error
 	if err := p.h.store.ResetAttempts(ctx, p.h.kind, userID); err != nil {
 		return Token{}, p.h.wrap(op, err)
 	}
-	return p.h.put(ctx, op, userID, "", func() (string, error) { return p.gen(p.length) }, nil)
+	var payload func(string) ([]byte, error)
+	if data != nil {
+		payload = func(string) ([]byte, error) { return append([]byte(nil), data...), nil }
+	}
+	return p.h.put(ctx, op, userID, "", func() (string, error) { return p.gen(p.length) }, payload)
 }
 
 // Validate consumes the user's code. A wrong, used or malformed code is
@@ -112,37 +123,47 @@ func (p *PasswordTokens) Issue(ctx context.Context, userID string) (Token, error
 // MaxAttempts-th wrong code invalidates the user's open codes and returns
 // ErrTooManyAttempts, as does every try after it until the next Issue.
 func (p *PasswordTokens) Validate(ctx context.Context, value, userID string) (Token, error) {
+	t, _, err := p.ValidateWithData(ctx, value, userID)
+	return t, err
+}
+
+// ValidateWithData is Validate that also returns the payload the code was
+// issued with (nil for none).
+func (p *PasswordTokens) ValidateWithData(ctx context.Context, value, userID string) (Token, []byte, error) {
 	const op = "validate"
 	if !p.h.validValue(value) || !validUserID(userID) {
-		return Token{}, p.h.wrap(op, ErrInvalidToken)
+		return Token{}, nil, p.h.wrap(op, ErrInvalidToken)
 	}
 	now := p.h.auth.Now()
 	n, err := p.h.store.AddAttempt(ctx, p.h.kind, userID, now.UnixMilli(), now.Add(p.h.expiresIn).UnixMilli())
 	if err != nil {
 		if errors.Is(err, latch.ErrNotFound) { // no such user: no code of theirs
-			return Token{}, p.h.wrap(op, ErrInvalidToken)
+			return Token{}, nil, p.h.wrap(op, ErrInvalidToken)
 		}
-		return Token{}, p.h.wrap(op, err)
+		return Token{}, nil, p.h.wrap(op, err)
 	}
 	if n > p.maxAttempts {
-		return Token{}, p.h.wrap(op, ErrTooManyAttempts)
+		return Token{}, nil, p.h.wrap(op, ErrTooManyAttempts)
 	}
-	t, err := p.h.validate(ctx, op, value, userID)
+	rec, expired, err := p.h.take(ctx, op, value, userID)
+	if err == nil && expired {
+		err = p.h.wrap(op, ErrExpiredToken)
+	}
 	switch {
 	case err == nil:
 		// The code is consumed: the validation stands even if the counter
 		// cannot be reset now (the next Issue resets it).
 		_ = p.h.store.ResetAttempts(ctx, p.h.kind, userID)
-		return t, nil
+		return Token{Kind: p.h.kind, UserID: rec.UserID, ExpiresAt: msTime(rec.Expires), value: value}, rec.Data, nil
 	case !errors.Is(err, ErrInvalidToken):
-		return Token{}, err
+		return Token{}, nil, err
 	case n == p.maxAttempts:
 		if err := p.h.store.DeleteUserTokens(ctx, userID, p.h.kind); err != nil {
-			return Token{}, p.h.wrap(op, err)
+			return Token{}, nil, p.h.wrap(op, err)
 		}
-		return Token{}, p.h.wrap(op, ErrTooManyAttempts)
+		return Token{}, nil, p.h.wrap(op, ErrTooManyAttempts)
 	}
-	return Token{}, &WrongCodeError{AttemptsLeft: p.maxAttempts - n, err: err}
+	return Token{}, nil, &WrongCodeError{AttemptsLeft: p.maxAttempts - n, err: err}
 }
 
 // WrongCodeError is the error of a wrong code that still leaves tries:

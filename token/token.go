@@ -51,6 +51,9 @@ type Token struct {
 	// ExpiresAt is when the token stops being valid (exclusive, to the
 	// millisecond): at that instant it is already expired.
 	ExpiresAt time.Time
+	// SessionID is the session an authorization code was issued from
+	// (AuthorizationCodes.Exchange); "" for other tokens.
+	SessionID string
 
 	value   string
 	expired bool

@@ -168,6 +168,16 @@ export function createClient(options = {}) {
      * @returns {Promise<void>}
      */
     requestPasswordReset: (body) => call("POST", "password-reset", body),
+    twoFactor: {
+      /**
+       * Finishes a sign-in that answered {twoFactorRequired}: a browser's
+       * pending sign-in is in its cookie; a program passes the answer's
+       * pendingToken.
+       * @param {{method: string, code: string, pendingToken?: string}} body
+       * @returns {Promise<SignedIn>}
+       */
+      verify: (body) => call("POST", "two-factor/verify", body),
+    },
     oneTimeToken: {
       /**
        * A short-lived single-use token bound to the current session, to
@@ -205,3 +215,5 @@ export const requestMagicLink = client.requestMagicLink;
 export const requestPasswordReset = client.requestPasswordReset;
 /** One-time tokens: generate and verify. */
 export const oneTimeToken = client.oneTimeToken;
+/** Finishes a sign-in with a second factor (twoFactor.verify). */
+export const twoFactor = client.twoFactor;

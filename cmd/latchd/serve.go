@@ -105,6 +105,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		ThrottleStore: throttles, MaxConcurrentHashes: o.maxHashes, HashWait: o.hashWait,
 		Queue: b.outbox, MailBackoff: o.mailRetry, MailMaxAttempts: o.mailMaxAttempts, MailLease: o.mailLease, MailTimeout: o.mailTimeout,
 		OTTDisableSetSessionCookie: o.ottNoCookie, SetOTTHeaderOnNewSession: o.ottHeader,
+		RequireSecondFactor: o.require2FA,
 	}
 	if len(proxies) > 0 {
 		cfg.ClientIP = proxies.ClientIP
