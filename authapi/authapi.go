@@ -123,6 +123,9 @@ type Config struct {
 	// Keyring encrypts second-factor secrets (TOTP) at rest. latchd reads
 	// it from LATCH_SECRET_KEY (see mfa.ParseKeyring).
 	Keyring *mfa.Keyring
+	// TOTPIssuer names the service in authenticator apps (the otpauth://
+	// URI's issuer). Default: the host name of BaseURL.
+	TOTPIssuer string
 	// StepUpTokens are the one-shot action tokens of POST
 	// /api/auth/step-up (kind "step-up", 5 minutes by default).
 	StepUpTokens *token.IDTokens
@@ -225,6 +228,9 @@ type Handler struct {
 	factorOrder []string
 	// keyring seals factor secrets at rest (Config.Keyring).
 	keyring     *mfa.Keyring
+	totpIssuer  string
+	// factorLimit counts wrong second-factor codes per user (totp.go).
+	factorLimit *throttle.Limiter
 	noClientOT  bool
 	ottNoCookie bool // Config.OTTDisableSetSessionCookie
 	ottHeader   bool // Config.SetOTTHeaderOnNewSession
@@ -321,6 +327,9 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	if err := h.initStepUp(); err != nil {
+		return nil, err
+	}
+	if err := h.initTwoFactor(cfg.Dev, cfg.TOTPIssuer); err != nil {
 		return nil, err
 	}
 	if h.clientIP == nil {
@@ -464,6 +473,7 @@ func (h *Handler) defaultThrottles(store throttle.Store) error {
 		{&h.emailLimit, throttle.Options{Prefix: "signin:email:", Window: signInFailureMemory, LockAfter: signInLockAfter}},
 		{&h.ipLimit, throttle.Options{Prefix: "signin:ip:", Free: 49}},
 		{&h.mailLimit, throttle.Options{Prefix: "mail:", Free: 10, Base: time.Minute, Max: time.Hour, Window: time.Hour}},
+		{&h.factorLimit, throttle.Options{Prefix: "2fa:", Window: factorMemory, LockAfter: factorLockAfter}},
 	} {
 		if *d.l != nil {
 			continue
