@@ -227,8 +227,8 @@ type Handler struct {
 	factorKinds map[string]secondFactor
 	factorOrder []string
 	// keyring seals factor secrets at rest (Config.Keyring).
-	keyring     *mfa.Keyring
-	totpIssuer  string
+	keyring    *mfa.Keyring
+	totpIssuer string
 	// factorLimit counts wrong second-factor codes per user (totp.go).
 	factorLimit *throttle.Limiter
 	noClientOT  bool

@@ -156,7 +156,7 @@ func TestTOTPCodes(t *testing.T) {
 		// Spaces are fine; letters are a wrong code, not a 500.
 		e.clock.Advance(3 * mfa.TOTPPeriod)
 		c := totpAt(t, secret, e.clock.Now())
-		step(c[:3] + " " + c[3:]).want(t, 200, "")
+		step(c[:3]+" "+c[3:]).want(t, 200, "")
 		step("abcdef").want(t, 401, "INVALID_TWO_FACTOR_CODE")
 
 		// Too many wrong codes: 5 free (the letters above count: a success
