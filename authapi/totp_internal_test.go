@@ -1,0 +1,178 @@
+package authapi
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/testenv"
+	"github.com/latchauth/latch/mail"
+	"github.com/latchauth/latch/mfa"
+	"github.com/latchauth/latch/store/memory"
+	"github.com/latchauth/latch/store/postgres"
+	"github.com/latchauth/latch/store/sqlite"
+	"github.com/latchauth/latch/throttle"
+)
+
+// recoveryStores are the stores the recovery-code race runs on.
+var recoveryStores = []struct {
+	name string
+	open func(t *testing.T) latch.Store
+}{
+	{"memory", func(*testing.T) latch.Store { return memory.New() }},
+	{"sqlite", func(t *testing.T) latch.Store {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "latch.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}},
+	{"postgres", func(t *testing.T) latch.Store {
+		s, err := postgres.Open(t.Context(), testenv.Postgres(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}},
+}
+
+func newFactorHandler(t *testing.T, store latch.Store) (*Handler, latch.User) {
+	t.Helper()
+	auth, err := latch.New(latch.Config{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Config{Auth: auth, BaseURL: "http://127.0.0.1", Mailer: mail.NewOutbox()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	u, err := auth.CreateUser(t.Context(), latch.CreateUserOptions{Attributes: latch.Attributes{attrEmail: "race@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, u
+}
+
+// TestRecoveryCodeRace: 50 concurrent uses of one recovery code, exactly
+// one wins, on every store that keeps tokens in one place (TakeToken).
+func TestRecoveryCodeRace(t *testing.T) {
+	for _, st := range recoveryStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			h, u := newFactorHandler(t, st.open(t))
+			// A throttle that lets every attempt through: the race is the
+			// store's, not the throttle's (which would stop most of them).
+			var err error
+			h.factorLimit, err = throttle.New(throttle.NewMemoryStore(nil), throttle.Options{Free: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			codes, err := h.newRecoveryCodes(t.Context(), u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 50
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			start := make(chan struct{})
+			for i := range n {
+				wg.Go(func() {
+					<-start
+					r := httptest.NewRequest("POST", "/api/auth/two-factor/verify", nil)
+					_, errs[i] = h.verifyRecoveryCode(r, u.ID, factorProof{Code: codes[4]})
+				})
+			}
+			close(start)
+			wg.Wait()
+			wins := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					wins++
+				case !errors.Is(err, ErrInvalidTwoFactorCode):
+					t.Errorf("unexpected error: %v", err)
+				}
+			}
+			if wins != 1 {
+				t.Fatalf("%d of %d concurrent uses won, want exactly 1", wins, n)
+			}
+			// The other codes are untouched.
+			recs, err := h.auth.TokenStore().ListTokens(t.Context(), u.ID, recoveryCodeKind)
+			if err != nil || len(recs) != 9 {
+				t.Fatalf("%d codes left, %v; want 9", len(recs), err)
+			}
+			for _, rec := range recs {
+				for _, c := range codes { // stored hashed, never as typed
+					if rec.ID == c || slices.Contains([]byte(rec.ID), '-') {
+						t.Fatalf("a code is stored as it is: %q", rec.ID)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestVoidKeepsFactorTokens: voiding a user's tokens (password or email
+// change) voids sign-in and step-up tokens but keeps recovery codes and
+// TOTP step markers; removing the factors takes them.
+func TestVoidKeepsFactorTokens(t *testing.T) {
+	for _, st := range recoveryStores[:2] {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			h, u := newFactorHandler(t, st.open(t))
+			ctx := t.Context()
+			ts := h.auth.TokenStore()
+			if _, err := h.newRecoveryCodes(ctx, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.checkCode(ctx, u.ID, "f1", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", mustCode(t, h)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.magic.Issue(ctx, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			count := func(kind string) int {
+				recs, err := ts.ListTokens(ctx, u.ID, kind)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(recs)
+			}
+			if err := h.voidUserTokens(ctx, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			if count("magic-link") != 0 || count(recoveryCodeKind) != 10 || count(totpStepKind) != 1 {
+				t.Fatalf("after voiding: magic %d, recovery %d, steps %d", count("magic-link"), count(recoveryCodeKind), count(totpStepKind))
+			}
+			if err := h.removeFactors(ctx, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			if count(recoveryCodeKind) != 0 || count(totpStepKind) != 0 {
+				t.Fatalf("after removing the factors: recovery %d, steps %d", count(recoveryCodeKind), count(totpStepKind))
+			}
+		})
+	}
+}
+
+func mustCode(t *testing.T, h *Handler) string {
+	t.Helper()
+	c, err := mfa.TOTPCode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", h.auth.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
