@@ -176,3 +176,49 @@ func mustCode(t *testing.T, h *Handler) string {
 	}
 	return c
 }
+
+// TestTOTPResealOnUse: after a key rotation (a new current key, the old
+// one kept for reading), a TOTP secret sealed with the old key still
+// verifies and is sealed again with the new key on that use.
+func TestTOTPResealOnUse(t *testing.T) {
+	h, u := newFactorHandler(t, memory.New())
+	ctx := t.Context()
+	oldSpec, _ := mfa.GenerateKey()
+	newSpec, _ := mfa.GenerateKey()
+	oldRing, _ := mfa.ParseKeyring(oldSpec)
+	secret := "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+	sealed, err := oldRing.Seal([]byte(secret), factorAD(u.ID, "totp_1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.auth.CreateFactor(ctx, latch.FactorRecord{ID: "totp_1", UserID: u.ID, Kind: latch.FactorTOTP, Data: sealed}); err != nil {
+		t.Fatal(err)
+	}
+	// Sealed for another user or factor, it does not open.
+	if _, err := oldRing.Open(sealed, factorAD("someone-else", "totp_1")); err == nil {
+		t.Fatal("a secret opened with another user's associated data")
+	}
+	h.keyring, err = mfa.ParseKeyring(newSpec + "," + oldSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("POST", "/api/auth/two-factor/verify", nil)
+	if _, err := h.verifyTOTP(r, u.ID, factorProof{Code: mustCode(t, h)}); err != nil {
+		t.Fatalf("verify under the rotated ring: %v", err)
+	}
+	f, err := h.auth.GetFactor(ctx, "totp_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := mfa.KeyID(f.Data); id != h.keyring.Current() || h.keyring.Stale(f.Data) {
+		t.Fatalf("after use the secret is sealed with %q, want the current key %q", id, h.keyring.Current())
+	}
+	if f.LastUsedAt == 0 {
+		t.Error("LastUsedAt not set")
+	}
+	// The old key can go now: the new ring alone opens it.
+	newRing, _ := mfa.ParseKeyring(newSpec)
+	if got, err := newRing.Open(f.Data, factorAD(u.ID, "totp_1")); err != nil || string(got) != secret {
+		t.Fatalf("the new key alone: %q, %v", got, err)
+	}
+}
