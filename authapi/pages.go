@@ -74,6 +74,9 @@ type pageData struct {
 	LinkToken         string        // the verification link's token, on /verify-email/{token}
 	LinkOwner         bool          // signed in as the user of LinkToken
 	Activity          *activityJSON // the security activity, on /account
+	TwoFactor         *twoFactorView     // the two-factor section, on /account
+	Enrolment         *totpEnrolmentView // a TOTP secret being enrolled
+	RecoveryCodes     []string           // new recovery codes, shown once
 }
 
 type sessionView struct {
@@ -107,6 +110,7 @@ var flashes = map[string]string{
 	"account-deleted":   "Your account is deleted. Goodbye.",
 	"method-removed":    "The sign-in method is removed.",
 	"email-change-sent": "We sent a link to the new address: the change is made when you open it.",
+	"two-factor-off":    "Two-factor authentication is off: the authenticator app and the recovery codes are removed.",
 }
 
 // pageError is an error shown on a page with its status.
@@ -136,6 +140,8 @@ var knownErrors = []*Error{
 	ErrInvalidGrant, ErrInvalidCLIRequest,
 	ErrUnknownProvider, ErrInvalidState, ErrOAuthDenied, ErrOAuthExchange, ErrInvalidIDToken, ErrOAuthProvider,
 	ErrNoPassword, ErrConfirmationRequired, ErrLastSignInMethod, ErrMethodNotLinked, ErrEmailUnchanged,
+	ErrStepUpRequired, ErrFactorRequired, ErrUnknownMethod,
+	ErrTwoFactorDisabled, ErrTOTPEnabled, ErrTOTPNotEnabled, ErrNoSecondFactor, ErrNoTOTPEnrolment, ErrInvalidTwoFactorCode,
 }
 
 func (h *Handler) pageRoutes(mux *http.ServeMux) {
@@ -171,6 +177,10 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("POST /account/delete", h.deleteAccountPage)
 	p("POST /account/methods/{provider}/remove", h.unlinkAccountPage)
 	p("POST /account/email", h.changeEmailPage)
+	p("POST /account/two-factor/totp", h.startTOTPPage)
+	p("POST /account/two-factor/totp/confirm", h.confirmTOTPPage)
+	p("POST /account/two-factor/totp/disable", h.disableTOTPPage)
+	p("POST /account/two-factor/recovery-codes", h.recoveryCodesPage)
 	p("GET /email-change/{token}", h.emailChangeLinkPage)
 	p("POST /email-change/{token}", h.emailChangeLinkPost)
 	if h.outbox != nil {
@@ -564,7 +574,11 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "account", pageData{Title: "Your account", Sessions: views, Methods: methods, Activity: &activity})
+	twoFactor, err := h.twoFactorSection(r.Context(), s.UserID)
+	if err != nil {
+		return err
+	}
+	h.render(w, r, http.StatusOK, "account", pageData{Title: "Your account", Sessions: views, Methods: methods, Activity: &activity, TwoFactor: twoFactor})
 	return nil
 }
 
