@@ -69,11 +69,11 @@ type pageData struct {
 	Methods           []linkedJSON // linked sign-in methods, on /account
 	Token             string       // the token of a mailed link, on its confirmation page
 	Mails             []mailView
-	OAuth             []oauthButton // sign-in providers, on /sign-in
-	CLI               *cliRequest   // the app asking, on /cli/authorize
-	LinkToken         string        // the verification link's token, on /verify-email/{token}
-	LinkOwner         bool          // signed in as the user of LinkToken
-	Activity          *activityJSON // the security activity, on /account
+	OAuth             []oauthButton      // sign-in providers, on /sign-in
+	CLI               *cliRequest        // the app asking, on /cli/authorize
+	LinkToken         string             // the verification link's token, on /verify-email/{token}
+	LinkOwner         bool               // signed in as the user of LinkToken
+	Activity          *activityJSON      // the security activity, on /account
 	TwoFactor         *twoFactorView     // the two-factor section, on /account
 	Enrolment         *totpEnrolmentView // a TOTP secret being enrolled
 	RecoveryCodes     []string           // new recovery codes, shown once
