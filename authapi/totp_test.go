@@ -3,6 +3,7 @@ package authapi_test
 import (
 	"bytes"
 	"encoding/base32"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,63 @@ func TestRecoveryCodes(t *testing.T) {
 		c, _ := e.signUp("nofactor@example.com", pw)
 		tok = stepUpWith(t, c, "recovery-codes", map[string]string{"method": "password", "password": pw})
 		c.do("POST", "/api/auth/two-factor/recovery-codes", map[string]string{"stepUpToken": tok}).want(t, 409, "NO_SECOND_FACTOR")
+	})
+}
+
+// TestTwoFactorRemoval: the factor and its recovery codes go with the
+// account's removal by an administrator, with a claim of the mailbox
+// (someone set them up before the address was proven), and with the user.
+func TestTwoFactorRemoval(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		if !e.auth.HasFactors() {
+			t.Skip("this store keeps no factors yet")
+		}
+		ctx := t.Context()
+		recoveryCodes := func(uid string) int {
+			recs, err := e.auth.TokenStore().ListTokens(ctx, uid, "recovery-code")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(recs)
+		}
+
+		// An administrator removes them (a lost phone): sessions end, mail.
+		b, su := e.signUp("lost@example.com", pw)
+		uid := su.str("user", "id")
+		enrolTOTP(t, e, b)
+		if err := e.h.RemoveFactors(ctx, uid); err != nil {
+			t.Fatal(err)
+		}
+		if fs, _ := e.auth.ListFactors(ctx, uid); len(fs) != 0 || recoveryCodes(uid) != 0 {
+			t.Fatalf("after removal: %d factors, %d codes", len(fs), recoveryCodes(uid))
+		}
+		b.do("GET", "/api/auth/session", nil).want(t, 401, "UNAUTHORIZED")
+		e.mailTo("lost@example.com", "second factors", 1)
+		if err := e.h.RemoveFactors(ctx, "no-such-user"); !errors.Is(err, latch.ErrNotFound) && !errors.Is(err, latch.ErrInvalidUserID) {
+			t.Fatalf("unknown user: %v", err)
+		}
+
+		// A squatter signs up with another's address and adds a factor; the
+		// owner's password reset (a claim of the mailbox) removes it.
+		sq, su := e.signUp("owner@example.com", pw)
+		uid = su.str("user", "id")
+		enrolTOTP(t, e, sq)
+		e.api().do("POST", "/api/auth/password-reset", map[string]string{"email": "owner@example.com"}).want(t, 202, "")
+		link := "/api/auth" + linkIn(t, e.mailTo("owner@example.com", "password", 1), "/password-reset/")
+		e.browser().do("POST", link, map[string]string{"password": "the owner's password"}).want(t, 200, "")
+		if fs, _ := e.auth.ListFactors(ctx, uid); len(fs) != 0 || recoveryCodes(uid) != 0 {
+			t.Fatalf("after the claim: %d factors, %d codes", len(fs), recoveryCodes(uid))
+		}
+
+		// Deleting the account takes them along.
+		d, su := e.signUp("gone@example.com", pw)
+		uid = su.str("user", "id")
+		secret, _ := enrolTOTP(t, e, d)
+		e.clock.Advance(mfa.TOTPPeriod)
+		tok := stepUpWith(t, d, "delete-account", map[string]string{"method": "totp", "code": totpAt(t, secret, e.clock.Now())})
+		d.do("DELETE", "/api/auth/account", map[string]string{"stepUpToken": tok}).want(t, 204, "")
+		if recoveryCodes(uid) != 0 {
+			t.Fatalf("after deleting the account: %d codes", recoveryCodes(uid))
+		}
 	})
 }
