@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/base32"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/mfa"
+	"github.com/latchauth/latch/store/sqlite"
 )
 
 // stepUpWith makes a step-up token for action with a proof.
@@ -277,4 +280,43 @@ func TestTwoFactorRemoval(t *testing.T) {
 			t.Fatalf("after deleting the account: %d codes", recoveryCodes(uid))
 		}
 	})
+}
+
+// TestTOTPSecretNotInSQLiteFile: after enrolment, the bytes of the SQLite
+// database (and its WAL) hold neither the secret as shown nor its raw
+// bytes, nor any recovery code.
+func TestTOTPSecretNotInSQLiteFile(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlite.Open(filepath.Join(dir, "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, s, nil)
+	if !e.auth.HasFactors() {
+		t.Skip("the SQLite store keeps no factors yet")
+	}
+	b, _ := e.signUp("rows@example.com", pw)
+	secret, codes := enrolTOTP(t, e, b)
+	raw, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	var all []byte
+	files, _ := filepath.Glob(filepath.Join(dir, "latch.db*"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	if len(all) == 0 {
+		t.Fatal("no database bytes read")
+	}
+	for _, needle := range append([][]byte{[]byte(secret), raw}, []byte(codes[0]), []byte(strings.ReplaceAll(codes[0], "-", ""))) {
+		if bytes.Contains(all, needle) {
+			t.Fatalf("the database holds %q in the clear", needle)
+		}
+	}
 }
