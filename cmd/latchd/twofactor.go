@@ -138,7 +138,7 @@ func removeUserFactors(ctx context.Context, o *options, log *slog.Logger, stdout
 	}
 	h, err := authapi.New(authapi.Config{
 		Auth: b.auth, BaseURL: base, Mailer: mailer, Dev: o.env == "dev", Logger: log, Keyring: kr,
-		MailTemplates: mail.Templates{AppName: o.appName}, Queue: b.outbox, DisablePages: true,
+		MailTemplates: mail.Templates{AppName: o.appName}, Queue: b.outbox,
 	})
 	if err != nil {
 		return err

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/mfa"
+	"github.com/latchauth/latch/store/sqlite"
 )
 
 // TestSecretKey: the keyring comes from --secret-key or its file; dev
@@ -56,5 +59,78 @@ func TestSecretKey(t *testing.T) {
 	// Dev on a server database: no file; authapi makes a key for the process.
 	if k, err := (&options{env: "dev", databaseURL: "postgres://x"}).keyring(log); err != nil || k != nil {
 		t.Fatalf("dev on postgres: %v, %v", k, err)
+	}
+}
+
+// TestRemoveFactorsCommand: latchd user remove-factors removes the user's
+// factors and recovery codes and ends their sessions; an unknown address
+// is an error; --help and keys generate work.
+func TestRemoveFactorsCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if code, out, errOut := runCmd(t, dir, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: exit %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := runCmd(t, dir, "factor password 1\n", "user", "create", "--email", "rf@example.com"); code != 0 {
+		t.Fatalf("user create: exit %d %s %s", code, out, errOut)
+	}
+	// Give the user a session, a recovery code and (where SQLite keeps
+	// them) a factor, straight in the database.
+	ctx := t.Context()
+	s, err := sqlite.Open(filepath.Join(dir, "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := latch.New(latch.Config{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := auth.GetKey(ctx, "email", "rf@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := key.UserID
+	if _, err := auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: uid}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutToken(ctx, latch.TokenRecord{ID: "code-hash", Kind: "recovery-code", UserID: uid, Expires: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
+		t.Fatal(err)
+	}
+	if auth.HasFactors() {
+		if _, err := auth.CreateFactor(ctx, latch.FactorRecord{ID: "totp_x", UserID: uid, Kind: latch.FactorTOTP, Data: []byte("sealed")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+
+	code, out, errOut := runCmd(t, dir, "", "user", "remove-factors", "RF@example.com")
+	if code != 0 || !strings.Contains(out, "removed the second factors of user "+uid) || !strings.Contains(errOut, "audit") {
+		t.Fatalf("remove-factors: exit %d\n%s\n%s", code, out, errOut)
+	}
+	s, err = sqlite.Open(filepath.Join(dir, "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	auth, _ = latch.New(latch.Config{Store: s})
+	if ss, err := auth.GetAllUserSessions(ctx, uid); err != nil || len(ss) != 0 {
+		t.Errorf("sessions left: %d, %v", len(ss), err)
+	}
+	if recs, err := s.ListTokens(ctx, uid, "recovery-code"); err != nil || len(recs) != 0 {
+		t.Errorf("recovery codes left: %d, %v", len(recs), err)
+	}
+	if fs, err := auth.ListFactors(ctx, uid); err != nil || len(fs) != 0 {
+		t.Errorf("factors left: %d, %v", len(fs), err)
+	}
+	if code, _, errOut := runCmd(t, dir, "", "user", "remove-factors", "nobody@example.com"); code != 1 || !strings.Contains(errOut, "no user") {
+		t.Errorf("unknown user: exit %d %s", code, errOut)
+	}
+	if code, out, _ := runCmd(t, dir, "", "keys", "generate"); code != 0 || !strings.Contains(out, ":") {
+		t.Errorf("keys generate: exit %d %q", code, out)
+	} else if _, err := mfa.ParseKeyring(strings.TrimSpace(out)); err != nil {
+		t.Errorf("keys generate printed %q: %v", out, err)
+	}
+	if code, out, _ := runCmd(t, dir, "", "--help"); code != 0 || !strings.Contains(out, "remove-factors") || !strings.Contains(out, "LATCH_SECRET_KEY") {
+		t.Errorf("--help does not mention remove-factors and LATCH_SECRET_KEY")
 	}
 }
