@@ -15,6 +15,7 @@ import (
 	"github.com/latchauth/latch/mfa"
 	"github.com/latchauth/latch/store/memory"
 	"github.com/latchauth/latch/store/postgres"
+	"github.com/latchauth/latch/store/redis"
 	"github.com/latchauth/latch/store/sqlite"
 	"github.com/latchauth/latch/throttle"
 )
@@ -22,10 +23,10 @@ import (
 // recoveryStores are the stores the recovery-code race runs on.
 var recoveryStores = []struct {
 	name string
-	open func(t *testing.T) latch.Store
+	open func(t *testing.T) latch.Config
 }{
-	{"memory", func(*testing.T) latch.Store { return memory.New() }},
-	{"sqlite", func(t *testing.T) latch.Store {
+	{"memory", func(*testing.T) latch.Config { return latch.Config{Store: memory.New()} }},
+	{"sqlite", func(t *testing.T) latch.Config {
 		s, err := sqlite.Open(filepath.Join(t.TempDir(), "latch.db"))
 		if err != nil {
 			t.Fatal(err)
@@ -34,9 +35,9 @@ var recoveryStores = []struct {
 		if err := s.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		return s
+		return latch.Config{Store: s}
 	}},
-	{"postgres", func(t *testing.T) latch.Store {
+	{"postgres", func(t *testing.T) latch.Config {
 		s, err := postgres.Open(t.Context(), testenv.Postgres(t))
 		if err != nil {
 			t.Fatal(err)
@@ -45,13 +46,22 @@ var recoveryStores = []struct {
 		if err := s.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		return s
+		return latch.Config{Store: s}
+	}},
+	{"memory+redis", func(t *testing.T) latch.Config { // tokens in Redis, as latchd with --redis-url
+		url, prefix := testenv.Redis(t)
+		rs, err := redis.Open(url, redis.Options{Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rs.Close() })
+		return latch.Config{Store: memory.New(), Tokens: rs}
 	}},
 }
 
-func newFactorHandler(t *testing.T, store latch.Store) (*Handler, latch.User) {
+func newFactorHandler(t *testing.T, cfg latch.Config) (*Handler, latch.User) {
 	t.Helper()
-	auth, err := latch.New(latch.Config{Store: store})
+	auth, err := latch.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +140,7 @@ func TestRecoveryCodeRace(t *testing.T) {
 // change) voids sign-in and step-up tokens but keeps recovery codes and
 // TOTP step markers; removing the factors takes them.
 func TestVoidKeepsFactorTokens(t *testing.T) {
-	for _, st := range recoveryStores[:2] {
+	for _, st := range recoveryStores {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
 			h, u := newFactorHandler(t, st.open(t))
@@ -181,7 +191,7 @@ func mustCode(t *testing.T, h *Handler) string {
 // one kept for reading), a TOTP secret sealed with the old key still
 // verifies and is sealed again with the new key on that use.
 func TestTOTPResealOnUse(t *testing.T) {
-	h, u := newFactorHandler(t, memory.New())
+	h, u := newFactorHandler(t, latch.Config{Store: memory.New()})
 	ctx := t.Context()
 	oldSpec, _ := mfa.GenerateKey()
 	newSpec, _ := mfa.GenerateKey()
@@ -220,5 +230,70 @@ func TestTOTPResealOnUse(t *testing.T) {
 	newRing, _ := mfa.ParseKeyring(newSpec)
 	if got, err := newRing.Open(f.Data, factorAD(u.ID, "totp_1")); err != nil || string(got) != secret {
 		t.Fatalf("the new key alone: %q, %v", got, err)
+	}
+}
+
+// TestTOTPReplayAcrossInstances: two handlers (two latchd instances) on
+// one store: a code accepted by one is refused by the other.
+func TestTOTPReplayAcrossInstances(t *testing.T) {
+	for _, st := range recoveryStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := st.open(t)
+			h1, u := newFactorHandler(t, cfg)
+			spec, _ := mfa.GenerateKey()
+			h1.keyring, _ = mfa.ParseKeyring(spec) // as latchd with one LATCH_SECRET_KEY
+			auth2, err := latch.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h2, err := New(Config{Auth: auth2, BaseURL: "http://127.0.0.1", Mailer: mail.NewOutbox(), Keyring: h1.keyring})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { h2.Close(context.Background()) })
+			if !h1.auth.HasFactors() {
+				t.Skip("this store keeps no factors yet")
+			}
+			secret := "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+			sealed, err := h1.keyring.Seal([]byte(secret), factorAD(u.ID, "totp_shared"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h1.auth.CreateFactor(t.Context(), latch.FactorRecord{ID: "totp_shared", UserID: u.ID, Kind: latch.FactorTOTP, Data: sealed}); err != nil {
+				t.Fatal(err)
+			}
+			code := mustCode(t, h1)
+			r := httptest.NewRequest("POST", "/api/auth/two-factor/verify", nil)
+			if _, err := h1.verifyTOTP(r, u.ID, factorProof{Code: code}); err != nil {
+				t.Fatalf("first use on instance 1: %v", err)
+			}
+			if _, err := h2.verifyTOTP(r, u.ID, factorProof{Code: code}); !errors.Is(err, ErrInvalidTwoFactorCode) {
+				t.Fatalf("replay on instance 2: %v, want ErrInvalidTwoFactorCode", err)
+			}
+		})
+	}
+}
+
+// TestTwoFactorWithoutKeyring: outside dev without a Keyring, enrolment
+// is off (TWO_FACTOR_DISABLED) but the factors stay registered, so a user
+// who has one is still asked for it.
+func TestTwoFactorWithoutKeyring(t *testing.T) {
+	h, u := newFactorHandler(t, latch.Config{Store: memory.New()})
+	if h.keyring != nil || h.twoFactorReady() != ErrTwoFactorDisabled {
+		t.Fatalf("keyring %v, ready %v", h.keyring, h.twoFactorReady())
+	}
+	r := httptest.NewRequest("POST", "/api/auth/two-factor/totp", nil)
+	if _, err := h.startTOTP(r, latch.Session{ID: "s", UserID: u.ID}, "any"); err != ErrTwoFactorDisabled {
+		t.Fatalf("enrolment: %v", err)
+	}
+	if _, err := h.auth.CreateFactor(t.Context(), latch.FactorRecord{ID: "totp_old", UserID: u.ID, Kind: latch.FactorTOTP, Data: []byte("sealed before")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := h.userFactors(t.Context(), u.ID); err != nil || !slices.Equal(got, []string{"totp"}) {
+		t.Fatalf("userFactors = %v, %v", got, err)
+	}
+	if _, err := h.verifyTOTP(r, u.ID, factorProof{Code: "123456"}); err != ErrTwoFactorDisabled {
+		t.Fatalf("verify without a key: %v", err)
 	}
 }
