@@ -285,7 +285,27 @@ func (h *Handler) verifyRecoveryCode(r *http.Request, userID string, p factorPro
 		return nil, err
 	}
 	h.record(r, userID, evRecoveryCodeUsed, "")
+	h.recoveryCodeNotice(ctx, userID)
 	return []string{"otp"}, nil
+}
+
+// recoveryCodeNotice mails the user that a recovery code was used and how
+// many are left: a code used by someone else is then noticed. A failure
+// is logged; the code is used all the same.
+func (h *Handler) recoveryCodeNotice(ctx context.Context, userID string) {
+	u, err := h.auth.GetUser(ctx, userID)
+	if err != nil {
+		h.log.WarnContext(ctx, "recovery-code notice not sent", "user", userID, "err", err)
+		return
+	}
+	left, err := h.auth.TokenStore().ListTokens(ctx, userID, recoveryCodeKind)
+	if err != nil {
+		h.log.WarnContext(ctx, "recovery-code notice not sent", "user", userID, "err", err)
+		return
+	}
+	if to := u.Attributes.String(attrEmail); to != "" {
+		h.queueNotice(ctx, h.mails.RecoveryCodeUsed(to, len(left)))
+	}
 }
 
 // newRecoveryCodes replaces the user's recovery codes with new ones and

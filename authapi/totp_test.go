@@ -197,6 +197,9 @@ func TestRecoveryCodes(t *testing.T) {
 			return b.do("POST", "/api/auth/step-up", map[string]string{"action": action, "method": "recovery-code", "code": code})
 		}
 		rc("change-email", strings.ToUpper(codes[0])).want(t, 200, "")
+		if m := e.mailTo("rc@example.com", "recovery code", 1); !strings.Contains(m, "9 recovery codes are left") {
+			t.Fatalf("notice: %s", m)
+		}
 		rc("change-email", codes[0]).want(t, 401, "INVALID_TWO_FACTOR_CODE")
 		rc("change-email", "not a code!").want(t, 401, "INVALID_TWO_FACTOR_CODE")
 

@@ -1,5 +1,7 @@
 package mail
 
+import "strconv"
+
 // The notices of second factors.
 
 // TwoFactorEnabled tells the account's owner that an authenticator app
@@ -32,5 +34,22 @@ func (t Templates) TwoFactorRemovedByAdmin(to string) Message {
 			"You can sign in with your password and set up two-factor authentication again from your account page.",
 		},
 		Footer: "If you did not ask for this, contact the administrators and reset your password now.",
+	})
+}
+
+// RecoveryCodeUsed tells the account's owner that a recovery code was
+// used, and how many are left.
+func (t Templates) RecoveryCodeUsed(to string, left int) Message {
+	n := strconv.Itoa(left) + " recovery codes are left"
+	if left == 1 {
+		n = "1 recovery code is left"
+	}
+	return t.render(noticeMail, to, "A recovery code of your "+t.appName()+" account was used", mailData{
+		Heading: "A recovery code was used",
+		Paragraphs: []string{
+			"One of the recovery codes of your " + t.appName() + " account was just used in place of a code from your authenticator app. " + n + ".",
+			"If your authenticator app is lost, make new recovery codes or set it up again from your account page.",
+		},
+		Footer: ifNotYou,
 	})
 }
