@@ -638,3 +638,40 @@ func (h *Handler) RemoveFactors(ctx context.Context, userID string) error {
 	}
 	return nil
 }
+
+// ResealFactors seals every TOTP secret again with the keyring's current
+// key, after a rotation (latchd keys rotate): when it returns without an
+// error, the older keys can be dropped from the ring. It returns how many
+// secrets it sealed again; the others were current already. A secret no
+// key of the ring opens is an error naming the factor. The factor store
+// must be a latch.FactorScanner (the SQL stores and the memory store are).
+func ResealFactors(ctx context.Context, auth *latch.Auth, k *mfa.Keyring) (int, error) {
+	n, after := 0, ""
+	for {
+		page, err := auth.ScanFactors(ctx, latch.FactorTOTP, after, 100)
+		if err != nil {
+			return n, err
+		}
+		if len(page) == 0 {
+			return n, nil
+		}
+		for _, f := range page {
+			if !k.Stale(f.Data) {
+				continue
+			}
+			ad := factorAD(f.UserID, f.ID)
+			secret, err := k.Open(f.Data, ad)
+			if err != nil {
+				return n, fmt.Errorf("authapi: factor %s of user %s: %w", f.ID, f.UserID, err)
+			}
+			if f.Data, err = k.Seal(secret, ad); err != nil {
+				return n, err
+			}
+			if err := auth.UpdateFactor(ctx, f); err != nil {
+				return n, err
+			}
+			n++
+		}
+		after = page[len(page)-1].ID
+	}
+}

@@ -8,6 +8,7 @@
 //	latchd user remove-factors E    remove a user's second factors (lost authenticator)
 //	latchd tokens purge [flags]     delete expired sessions and tokens
 //	latchd keys generate            print a new key for --secret-key
+//	latchd keys rotate              seal every TOTP secret with the current key
 //
 // With nothing configured it serves on :8080 with ./latch.db (SQLite,
 // migrated on start) and the dev outbox. Every flag has a LATCH_*
@@ -126,6 +127,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = purge(ctx, &o, log, stdout)
 	case "keys generate":
 		err = generateKey(stdout)
+	case "keys rotate":
+		err = rotateKeys(ctx, &o, log, stdout)
 	case "user remove-factors":
 		err = removeUserFactors(ctx, &o, log, stdout, uc.target)
 	case "user create":
@@ -170,6 +173,8 @@ Usage:
                                     end their sessions and mail them
   latchd tokens purge [flags]       delete expired sessions and tokens
   latchd keys generate              print a new key for --secret-key
+  latchd keys rotate [flags]        seal every TOTP secret again with the first
+                                    key of --secret-key (then drop the old ones)
 
 Flags (each has the environment twin shown; a flag wins over it):
 `)

@@ -101,6 +101,29 @@ func generateKey(stdout io.Writer) error {
 	return nil
 }
 
+// rotateKeys seals every TOTP secret again with the current key of
+// --secret-key, so that the older keys can be dropped from it.
+func rotateKeys(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) error {
+	kr, err := o.keyring(log)
+	if err != nil {
+		return err
+	}
+	if kr == nil {
+		return errors.New("keys rotate: no --secret-key (LATCH_SECRET_KEY) to rotate to")
+	}
+	b, err := openBackend(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	n, err := authapi.ResealFactors(ctx, b.auth, kr)
+	if err != nil {
+		return fmt.Errorf("keys rotate: %w (%d sealed again before it)", err, n)
+	}
+	fmt.Fprintf(stdout, "sealed %d second-factor secrets again with key %s; every secret is now under it\n", n, kr.Current())
+	return nil
+}
+
 // removeUserFactors removes every second factor of the user, named by id
 // or email (authapi.Handler.RemoveFactors): it ends the user's sessions and
 // mails them a notice (queued in the database, sent before the command

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,7 +123,7 @@ func TestRemoveFactorsCommand(t *testing.T) {
 	if fs, err := auth.ListFactors(ctx, uid); err != nil || len(fs) != 0 {
 		t.Errorf("factors left: %d, %v", len(fs), err)
 	}
-	if code, _, errOut := runCmd(t, dir, "", "user", "remove-factors", "nobody@example.com"); code != 1 || !strings.Contains(errOut, "no user") {
+	if code, _, errOut := runCmd(t, dir, "", "user", "remove-factors", "nobody@example.com"); code != 1 || !strings.Contains(errOut, "no user has") {
 		t.Errorf("unknown user: exit %d %s", code, errOut)
 	}
 	if code, out, _ := runCmd(t, dir, "", "keys", "generate"); code != 0 || !strings.Contains(out, ":") {
@@ -132,5 +133,81 @@ func TestRemoveFactorsCommand(t *testing.T) {
 	}
 	if code, out, _ := runCmd(t, dir, "", "--help"); code != 0 || !strings.Contains(out, "remove-factors") || !strings.Contains(out, "LATCH_SECRET_KEY") {
 		t.Errorf("--help does not mention remove-factors and LATCH_SECRET_KEY")
+	}
+}
+
+// TestKeysRotate: after a new key is put in front of the old one, latchd
+// keys rotate seals every TOTP secret with it, so that the new key alone
+// opens them; a second run has nothing to do.
+func TestKeysRotate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if code, out, errOut := runCmd(t, dir, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: exit %d %s %s", code, out, errOut)
+	}
+	oldKey, _ := mfa.GenerateKey()
+	newKey, _ := mfa.GenerateKey()
+	oldRing, _ := mfa.ParseKeyring(oldKey)
+	ctx := t.Context()
+	s, err := sqlite.Open(filepath.Join(dir, "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := latch.New(latch.Config{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids, users []string
+	for i := range 3 {
+		u, err := auth.CreateUser(ctx, latch.CreateUserOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := "totp_" + string(rune('a'+i))
+		// The associated data authapi binds a factor's secret to.
+		sealed, _ := oldRing.Seal([]byte("SECRET"+id), []byte("latch totp factor\x00"+u.ID+"\x00"+id))
+		if _, err := auth.CreateFactor(ctx, latch.FactorRecord{ID: id, UserID: u.ID, Kind: latch.FactorTOTP, Data: sealed}); err != nil {
+			t.Fatal(err)
+		}
+		ids, users = append(ids, id), append(users, u.ID)
+	}
+	s.Close()
+
+	env := "LATCH_SECRET_KEY=" + newKey + "," + oldKey
+	cmd := func() (int, string, string) {
+		c := exec.Command(binary(t), "keys", "rotate")
+		c.Dir = dir
+		c.Env = append(os.Environ(), "LATCH_DATABASE_URL=sqlite:"+filepath.Join(dir, "latch.db"), env)
+		var out, errOut strings.Builder
+		c.Stdout, c.Stderr = &out, &errOut
+		err := c.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return code, out.String(), errOut.String()
+	}
+	if code, out, errOut := cmd(); code != 0 || !strings.Contains(out, "sealed 3 ") {
+		t.Fatalf("keys rotate: exit %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := cmd(); code != 0 || !strings.Contains(out, "sealed 0 ") {
+		t.Fatalf("keys rotate again: exit %d %s %s", code, out, errOut)
+	}
+	s, err = sqlite.Open(filepath.Join(dir, "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	auth, _ = latch.New(latch.Config{Store: s})
+	newRing, _ := mfa.ParseKeyring(newKey)
+	for i, id := range ids {
+		f, err := auth.GetFactor(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := newRing.Open(f.Data, []byte("latch totp factor\x00"+users[i]+"\x00"+id))
+		if err != nil || string(got) != "SECRET"+id {
+			t.Fatalf("factor %s after rotation: %q, %v", id, got, err)
+		}
 	}
 }
