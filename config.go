@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -294,6 +295,19 @@ func (a *Auth) RegisterTokenKind(kind string) error {
 	}
 	a.kinds[kind] = true
 	return nil
+}
+
+// TokenKinds returns the token kinds registered on this Auth, sorted:
+// what a caller that voids a user's tokens kind by kind goes through.
+func (a *Auth) TokenKinds() []string {
+	a.kindsMu.Lock()
+	defer a.kindsMu.Unlock()
+	out := make([]string, 0, len(a.kinds))
+	for k := range a.kinds {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

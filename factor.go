@@ -59,6 +59,33 @@ type FactorStore interface {
 	DeleteFactorsByUser(ctx context.Context, userID string) error
 }
 
+// FactorScanner is a FactorStore that can go through every factor of a
+// kind, for maintenance such as sealing every TOTP secret again after a
+// key rotation. The SQL stores and the memory store are.
+type FactorScanner interface {
+	// ScanFactors returns up to limit factors of the kind whose id is
+	// greater than afterID (byte order), in id order; the last id of a page
+	// is the afterID of the next.
+	ScanFactors(ctx context.Context, kind, afterID string, limit int) ([]FactorRecord, error)
+}
+
+// ScanFactors returns a page of the factors of a kind (see FactorScanner);
+// errors.ErrUnsupported when the factor store cannot scan.
+func (a *Auth) ScanFactors(ctx context.Context, kind, afterID string, limit int) ([]FactorRecord, error) {
+	if a.factors == nil {
+		return nil, ErrNoFactorStore
+	}
+	sc, ok := a.factors.(FactorScanner)
+	if !ok {
+		return nil, fmt.Errorf("latch: scan factors: %w", errors.ErrUnsupported)
+	}
+	fs, err := sc.ScanFactors(ctx, kind, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("latch: scan factors: %w", err)
+	}
+	return fs, nil
+}
+
 // Limits of a factor's fields.
 const (
 	MaxFactorIDLength   = 255

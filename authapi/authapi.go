@@ -123,6 +123,9 @@ type Config struct {
 	// Keyring encrypts second-factor secrets (TOTP) at rest. latchd reads
 	// it from LATCH_SECRET_KEY (see mfa.ParseKeyring).
 	Keyring *mfa.Keyring
+	// TOTPIssuer names the service in authenticator apps (the otpauth://
+	// URI's issuer). Default: the host name of BaseURL.
+	TOTPIssuer string
 	// StepUpTokens are the one-shot action tokens of POST
 	// /api/auth/step-up (kind "step-up", 5 minutes by default).
 	StepUpTokens *token.IDTokens
@@ -133,10 +136,11 @@ type Config struct {
 	// (POST /api/auth/step-up/email-code; kind "step-up-email-code": 6
 	// digits, 10 minutes, 5 attempts by default).
 	StepUpCodes *token.PasswordTokens
-	// TwoFactorThrottle counts the second-step proofs (sign-in and
-	// email-code step-up) per user: 10 free, then 1 s doubling up to 15
-	// minutes, remembered a day; a success clears it. Default on
-	// ThrottleStore, so instances sharing that store share the count.
+	// TwoFactorThrottle counts wrong second-factor proofs per user, in
+	// the second step of sign-in and in step-up alike: 5 free, then 1 s
+	// doubling up to 15 minutes, remembered a week, 100 lock the user's
+	// codes; a success clears it. Default on ThrottleStore, so instances
+	// sharing that store share the count.
 	TwoFactorThrottle *throttle.Limiter
 	// RequireSecondFactor makes a second factor mandatory: a session made
 	// without one (AAL 1) serves only what enrolment needs (the account
@@ -242,13 +246,16 @@ type Handler struct {
 	factorKinds map[string]secondFactor
 	factorOrder []string
 	// keyring seals factor secrets at rest (Config.Keyring).
-	keyring *mfa.Keyring
+	keyring    *mfa.Keyring
+	totpIssuer string
 	// pending are the sign-ins waiting for a second factor; stepUpCodes
-	// the mailed step-up codes; factorLimit the per-user throttle of
-	// second-step proofs (twofactor.go).
+	// the mailed step-up codes (twofactor.go); factorLimit counts wrong
+	// second-factor proofs per user, in sign-in and step-up alike (it is
+	// counted by each kind's verify: totp.go).
 	pending       *token.IDTokens
 	stepUpCodes   *token.PasswordTokens
 	factorLimit   *throttle.Limiter
+	codeLimit     *throttle.Limiter // mailed step-up codes, per user
 	throttleStore throttle.Store
 	require2FA    bool // Config.RequireSecondFactor
 	noClientOT    bool
@@ -350,6 +357,9 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	if err := h.initTwoFactor(cfg); err != nil {
+		return nil, err
+	}
+	if err := h.initTOTP(cfg.Dev, cfg.TOTPIssuer); err != nil {
 		return nil, err
 	}
 	if h.clientIP == nil {
@@ -494,6 +504,7 @@ func (h *Handler) defaultThrottles(store throttle.Store) error {
 		{&h.emailLimit, throttle.Options{Prefix: "signin:email:", Window: signInFailureMemory, LockAfter: signInLockAfter}},
 		{&h.ipLimit, throttle.Options{Prefix: "signin:ip:", Free: 49}},
 		{&h.mailLimit, throttle.Options{Prefix: "mail:", Free: 10, Base: time.Minute, Max: time.Hour, Window: time.Hour}},
+		{&h.factorLimit, throttle.Options{Prefix: "2fa:", Window: factorMemory, LockAfter: factorLockAfter}},
 	} {
 		if *d.l != nil {
 			continue

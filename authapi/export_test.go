@@ -31,16 +31,24 @@ func RegisterTestFactor(h *Handler) {
 			return false, nil
 		},
 		verify: func(r *http.Request, userID string, p factorProof) ([]string, error) {
+			// Counted in the user's factor throttle, as every kind's
+			// verify must.
+			key, err := h.factorAttempt(r.Context(), userID)
+			if err != nil {
+				return nil, err
+			}
 			fs, err := h.auth.ListFactors(r.Context(), userID)
 			if err != nil {
+				h.factorDone(r.Context(), key, err)
 				return nil, err
 			}
 			for _, f := range fs {
 				if f.Kind == TestFactorKind && p.Code != "" && subtle.ConstantTimeCompare([]byte(p.Code), f.Data) == 1 {
+					h.factorDone(r.Context(), key, nil)
 					return []string{"otp"}, nil
 				}
 			}
-			return nil, ErrInvalidCode
+			return nil, ErrInvalidCode // counted: not given back
 		},
 	})
 }

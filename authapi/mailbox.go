@@ -73,7 +73,8 @@ func (h *Handler) claimMailbox(ctx context.Context, u latch.User, replacing stri
 }
 
 // dropOtherPasswords removes, when the user's address is not verified yet,
-// the password of every key but replacing (see claimMailbox).
+// the password of every key but replacing, and every second factor (see
+// claimMailbox).
 func (h *Handler) dropOtherPasswords(ctx context.Context, u latch.User, replacing string) error {
 	if u.Attributes.Bool(attrEmailVerified) {
 		return nil
@@ -90,5 +91,7 @@ func (h *Handler) dropOtherPasswords(ctx context.Context, u latch.User, replacin
 			return err
 		}
 	}
-	return nil
+	// Second factors set up before the address was proven go too: an
+	// account pre-hijacker's authenticator must not lock the owner out.
+	return h.removeFactors(ctx, u.ID)
 }

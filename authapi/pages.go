@@ -69,13 +69,16 @@ type pageData struct {
 	Methods           []linkedJSON // linked sign-in methods, on /account
 	Token             string       // the token of a mailed link, on its confirmation page
 	Mails             []mailView
-	OAuth             []oauthButton // sign-in providers, on /sign-in
-	CLI               *cliRequest   // the app asking, on /cli/authorize
-	LinkToken         string        // the verification link's token, on /verify-email/{token}
-	LinkOwner         bool          // signed in as the user of LinkToken
-	Activity          *activityJSON // the security activity, on /account
-	FactorMethods     []string      // the second factors to choose from, on /two-factor
-	EnrolmentRequired bool          // Config.RequireSecondFactor and an AAL 1 session, on /account
+	OAuth             []oauthButton      // sign-in providers, on /sign-in
+	CLI               *cliRequest        // the app asking, on /cli/authorize
+	LinkToken         string             // the verification link's token, on /verify-email/{token}
+	LinkOwner         bool               // signed in as the user of LinkToken
+	Activity          *activityJSON      // the security activity, on /account
+	FactorMethods     []string           // the second factors to choose from, on /two-factor
+	EnrolmentRequired bool               // Config.RequireSecondFactor and an AAL 1 session, on /account
+	TwoFactor         *twoFactorView     // the two-factor section, on /account
+	Enrolment         *totpEnrolmentView // a TOTP secret being enrolled
+	RecoveryCodes     []string           // new recovery codes, shown once
 }
 
 type sessionView struct {
@@ -111,6 +114,7 @@ var flashes = map[string]string{
 	"account-deleted":   "Your account is deleted. Goodbye.",
 	"method-removed":    "The sign-in method is removed.",
 	"email-change-sent": "We sent a link to the new address: the change is made when you open it.",
+	"two-factor-off":    "Two-factor authentication is off: the authenticator app and the recovery codes are removed.",
 }
 
 // pageError is an error shown on a page with its status.
@@ -141,6 +145,8 @@ var knownErrors = []*Error{
 	ErrUnknownProvider, ErrInvalidState, ErrOAuthDenied, ErrOAuthExchange, ErrInvalidIDToken, ErrOAuthProvider,
 	ErrNoPassword, ErrConfirmationRequired, ErrLastSignInMethod, ErrMethodNotLinked, ErrEmailUnchanged,
 	ErrTwoFactorPending, ErrFactorAttempts, ErrEnrolmentRequired,
+	ErrStepUpRequired, ErrFactorRequired, ErrUnknownMethod,
+	ErrTwoFactorDisabled, ErrTOTPEnabled, ErrTOTPNotEnabled, ErrNoSecondFactor, ErrNoTOTPEnrolment, ErrInvalidTwoFactorCode,
 }
 
 func (h *Handler) pageRoutes(mux *http.ServeMux) {
@@ -178,6 +184,10 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("POST /account/delete", h.deleteAccountPage)
 	p("POST /account/methods/{provider}/remove", h.unlinkAccountPage)
 	p("POST /account/email", h.changeEmailPage)
+	p("POST /account/two-factor/totp", h.startTOTPPage)
+	p("POST /account/two-factor/totp/confirm", h.confirmTOTPPage)
+	p("POST /account/two-factor/totp/disable", h.disableTOTPPage)
+	p("POST /account/two-factor/recovery-codes", h.recoveryCodesPage)
 	p("GET /email-change/{token}", h.emailChangeLinkPage)
 	p("POST /email-change/{token}", h.emailChangeLinkPost)
 	if h.outbox != nil {
@@ -581,8 +591,12 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	twoFactor, err := h.twoFactorSection(r.Context(), s.UserID)
+	if err != nil {
+		return err
+	}
 	h.render(w, r, http.StatusOK, "account", pageData{Title: "Your account", Sessions: views, Methods: methods, Activity: &activity,
-		EnrolmentRequired: h.require2FA && s.AAL < 2})
+		TwoFactor: twoFactor, EnrolmentRequired: h.require2FA && s.AAL < 2})
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/latchauth/latch"
 )
@@ -51,14 +52,25 @@ func (h *Handler) confirmPassword(r *http.Request, userID, pw string) (latch.Key
 }
 
 // voidUserTokens deletes every open single-use token of the user, of every
-// kind: reset and magic links, verification codes, one-time tokens, CLI
-// codes. With ctx from InTx it joins the transaction on a SQL store.
+// kind registered on the Auth: reset and magic links, verification codes,
+// one-time tokens, CLI codes, step-up tokens. The tokens that are part of
+// a second factor (recovery codes, TOTP step markers: factorTokenKinds)
+// stay: they go with the factor. With ctx from InTx it joins the
+// transaction on a SQL store.
 func (h *Handler) voidUserTokens(ctx context.Context, userID string) error {
 	ts := h.auth.TokenStore()
 	if ts == nil {
 		return nil
 	}
-	return ts.DeleteUserTokens(ctx, userID, "")
+	for _, kind := range h.auth.TokenKinds() {
+		if slices.Contains(factorTokenKinds, kind) {
+			continue
+		}
+		if err := ts.DeleteUserTokens(ctx, userID, kind); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type changePasswordRequest struct {

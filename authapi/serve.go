@@ -103,6 +103,9 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/step-up", methods{"POST": h.stepUpAPI})
 	a("/api/auth/step-up/email-code", methods{"POST": h.sendStepUpCodeAPI})
 	a("/api/auth/two-factor/verify", methods{"POST": h.verifyTwoFactorAPI})
+	a("/api/auth/two-factor/totp", methods{"POST": h.startTOTPAPI, "DELETE": h.disableTOTPAPI})
+	a("/api/auth/two-factor/totp/confirm", methods{"POST": h.confirmTOTPAPI})
+	a("/api/auth/two-factor/recovery-codes", methods{"POST": h.recoveryCodesAPI})
 	a("/api/auth/client.js", methods{"GET": h.serveClientJS})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)

@@ -99,7 +99,7 @@ func (h *Handler) checkStepUpCode(r *http.Request, s latch.Session, req stepUpRe
 		return ErrInvalidCode
 	}
 	userKey := "user:" + s.UserID
-	wait, err := h.factorLimit.Attempt(ctx, userKey)
+	wait, err := h.codeLimit.Attempt(ctx, userKey)
 	if err != nil {
 		return err
 	}
@@ -115,14 +115,14 @@ func (h *Handler) checkStepUpCode(r *http.Request, s latch.Session, req stepUpRe
 		return ErrInvalidCode
 	case err != nil:
 		if apiError(err).Status >= 500 {
-			h.refund(ctx, h.factorLimit, userKey)
+			h.refund(ctx, h.codeLimit, userKey)
 		}
 		return err
 	}
 	if subtle.ConstantTimeCompare(data, stepUpData(s, req.Action)) != 1 {
 		return ErrInvalidCode
 	}
-	if err := h.factorLimit.Reset(ctx, userKey); err != nil {
+	if err := h.codeLimit.Reset(ctx, userKey); err != nil {
 		h.log.WarnContext(ctx, "throttle reset failed", "err", err)
 	}
 	return nil

@@ -71,19 +71,18 @@ type pendingData struct {
 // of second-step proofs and the email-code step-up.
 func (h *Handler) initTwoFactor(cfg Config) error {
 	var err error
-	h.pending, h.stepUpCodes, h.factorLimit, h.require2FA = cfg.PendingSignIns, cfg.StepUpCodes, cfg.TwoFactorThrottle, cfg.RequireSecondFactor
+	h.pending, h.stepUpCodes, h.require2FA = cfg.PendingSignIns, cfg.StepUpCodes, cfg.RequireSecondFactor
+	if cfg.TwoFactorThrottle != nil {
+		h.factorLimit = cfg.TwoFactorThrottle
+	}
+	// Mailed step-up codes have their own per-user count: they are no
+	// second factor, and a user's wrong TOTP codes must not lock them.
+	if h.codeLimit, err = throttle.New(h.throttleStore, throttle.Options{Prefix: "step-up-code:", Free: 10, Window: 24 * time.Hour}); err != nil {
+		return err
+	}
 	if h.pending == nil {
 		if h.pending, err = token.NewIDTokens(h.auth, "two-factor-pending", token.IDTokenOptions{ExpiresIn: pendingLifetime}); err != nil {
 			return kindClash("PendingSignIns", err)
-		}
-	}
-	if h.factorLimit == nil {
-		store := cfg.ThrottleStore
-		if store == nil {
-			store = h.throttleStore
-		}
-		if h.factorLimit, err = throttle.New(store, throttle.Options{Prefix: "two-factor:", Free: 10, Window: 24 * time.Hour}); err != nil {
-			return err
 		}
 	}
 	return h.initEmailCode()
@@ -251,18 +250,11 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, value, me
 	if n > maxPendingAttempts {
 		return latch.Session{}, ErrFactorAttempts
 	}
-	userKey := "user:" + tok.UserID
-	wait, err := h.factorLimit.Attempt(ctx, userKey)
-	if err != nil {
-		return latch.Session{}, err
-	}
-	if wait > 0 {
-		return latch.Session{}, ErrTooManyRequests.withRetry(wait)
-	}
+	// The user's count across sign-ins and step-ups (factorLimit) is
+	// kept by the kind's verify.
 	amr, err := f.verify(r, tok.UserID, proof)
 	if err != nil {
-		if apiError(err).Status >= 500 { // no guess: given back
-			h.refund(ctx, h.factorLimit, userKey)
+		if apiError(err).Status >= 500 || apiError(err).Status == http.StatusTooManyRequests {
 			return latch.Session{}, err
 		}
 		h.record(r, tok.UserID, evSignInFailed, "second factor "+method)
@@ -294,9 +286,6 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, value, me
 	}
 	if err := h.auth.TokenStore().ResetAttempts(ctx, h.pending.Name(), tok.UserID); err != nil {
 		h.log.WarnContext(ctx, "two-factor attempts reset failed", "err", err)
-	}
-	if err := h.factorLimit.Reset(ctx, userKey); err != nil {
-		h.log.WarnContext(ctx, "throttle reset failed", "err", err)
 	}
 	h.sessions.ClearCookie(w, pendingCookie)
 	h.sessionStarted(w, r, s)

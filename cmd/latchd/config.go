@@ -59,6 +59,8 @@ type options struct {
 	adminTokenFile  string
 	adminRemote     bool
 	require2FA      bool
+	secretKey       string
+	secretKeyFile   string
 	// getenv reads the settings that have no flag (the OAuth providers).
 	getenv func(string) string
 }
@@ -115,6 +117,8 @@ func (o *options) settings() []setting {
 		{name: "admin-token", usage: "the admin API's bearer token: at least 32 random bytes (43 characters), e.g. from `openssl rand -base64 32`; prefer --admin-token-file", str: &o.adminToken},
 		{name: "admin-token-file", usage: "file holding the admin API's bearer token (its first line)", str: &o.adminTokenFile},
 		{name: "admin-allow-remote", usage: "let --admin-addr listen on a non-loopback address (put TLS in front of it)", boolean: &o.adminRemote, def: "false"},
+		{name: "secret-key", usage: "the key that encrypts second-factor (TOTP) secrets at rest: comma-separated id:base64 entries of 32 bytes, the current key first, older ones kept to read what they sealed (make one with latchd keys generate); required in prod; in dev, unset: a key kept in a file beside the SQLite database", str: &o.secretKey},
+		{name: "secret-key-file", usage: "read --secret-key from this file", str: &o.secretKeyFile},
 		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
 	}
 }

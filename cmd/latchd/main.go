@@ -5,7 +5,10 @@
 //	latchd migrate [flags]          create or update the database tables
 //	latchd user create --email E    create a user (password from --password or stdin)
 //	latchd user list|show|disable|enable|delete   manage users (audited)
+//	latchd user remove-factors E    remove a user's second factors (lost authenticator)
 //	latchd tokens purge [flags]     delete expired sessions and tokens
+//	latchd keys generate            print a new key for --secret-key
+//	latchd keys rotate              seal every TOTP secret with the current key
 //
 // With nothing configured it serves on :8080 with ./latch.db (SQLite,
 // migrated on start) and the dev outbox. Every flag has a LATCH_*
@@ -38,7 +41,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
-		if cmd == "user" || cmd == "tokens" {
+		if cmd == "user" || cmd == "tokens" || cmd == "keys" {
 			if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 				fmt.Fprintf(stderr, "latchd %s: missing subcommand; run latchd --help for the commands\n", cmd)
 				return 2
@@ -70,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if cmd == "user delete" {
 			fs.BoolVar(&uc.yes, "yes", false, "really delete the user and everything of theirs")
 		}
+	case "keys generate", "keys rotate":
+	case "user remove-factors":
 	case "user create":
 		fs.StringVar(&email, "email", "", "email address of the new user (required)")
 		fs.StringVar(&password, "password", "", "password of the new user; without it, the first line of stdin")
@@ -120,6 +125,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = migrate(ctx, &o, log, stdout)
 	case "tokens purge":
 		err = purge(ctx, &o, log, stdout)
+	case "keys generate":
+		err = generateKey(stdout)
+	case "keys rotate":
+		err = rotateKeys(ctx, &o, log, stdout)
+	case "user remove-factors":
+		err = removeUserFactors(ctx, &o, log, stdout, uc.target)
 	case "user create":
 		if password == "" || passwordStdin {
 			if password, err = readPassword(stdin); err != nil {
@@ -156,7 +167,14 @@ Usage:
                                     delete a user and everything of theirs
                                     (each user command is audited as
                                     cli:<os user>)
+  latchd user remove-factors USER_ID|EMAIL [flags]
+                                    remove the user's second factors and
+                                    recovery codes (a lost authenticator),
+                                    end their sessions and mail them
   latchd tokens purge [flags]       delete expired sessions and tokens
+  latchd keys generate              print a new key for --secret-key
+  latchd keys rotate [flags]        seal every TOTP secret again with the first
+                                    key of --secret-key (then drop the old ones)
 
 Flags (each has the environment twin shown; a flag wins over it):
 `)

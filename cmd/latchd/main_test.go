@@ -26,6 +26,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/latchauth/latch/internal/testenv"
+	"github.com/latchauth/latch/mfa"
 )
 
 var (
@@ -680,7 +681,19 @@ func TestProd(t *testing.T) {
 	if code, _, errOut := runCmd(t, dir, "", "serve", "--env", "prod"); code != 2 || !strings.Contains(errOut, "smtp-url") {
 		t.Errorf("prod without SMTP: exit %d %s", code, errOut)
 	}
-	s := start(t, dir, "LATCH_ENV=prod", "LATCH_SMTP_URL=smtp://"+sink.addr+"?starttls=none",
+	// Without the key that seals second-factor secrets, prod refuses to start.
+	cmd := exec.Command(binary(t), "serve")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "LATCH_ADDR=127.0.0.1:0", "LATCH_DATABASE_URL=sqlite:"+filepath.Join(dir, "latch.db"),
+		"LATCH_ENV=prod", "LATCH_SMTP_URL=smtp://"+sink.addr+"?starttls=none", "LATCH_SECRET_KEY=")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "--secret-key") {
+		t.Errorf("prod without a secret key: %v\n%s", err, out)
+	}
+	key, err := mfa.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, dir, "LATCH_ENV=prod", "LATCH_SECRET_KEY="+key, "LATCH_SMTP_URL=smtp://"+sink.addr+"?starttls=none",
 		"LATCH_BASE_URL=https://auth.example.test", "LATCH_MAIL_FROM=Example <no-reply@example.test>", "LATCH_APP_NAME=Example")
 	if !strings.HasPrefix(s.url, "https://auth.example.test") {
 		t.Errorf("printed URL %q, want the base URL", s.url)

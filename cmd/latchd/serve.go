@@ -29,6 +29,10 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	kr, err := o.keyring(log)
+	if err != nil {
+		return err
+	}
 	b, err := openBackend(ctx, o, log)
 	if err != nil {
 		return err
@@ -104,7 +108,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		Mailer: mailer, Outbox: outbox, MailTemplates: mail.Templates{AppName: o.appName},
 		ThrottleStore: throttles, MaxConcurrentHashes: o.maxHashes, HashWait: o.hashWait,
 		Queue: b.outbox, MailBackoff: o.mailRetry, MailMaxAttempts: o.mailMaxAttempts, MailLease: o.mailLease, MailTimeout: o.mailTimeout,
-		OTTDisableSetSessionCookie: o.ottNoCookie, SetOTTHeaderOnNewSession: o.ottHeader,
+		OTTDisableSetSessionCookie: o.ottNoCookie, SetOTTHeaderOnNewSession: o.ottHeader, Keyring: kr,
 		RequireSecondFactor: o.require2FA,
 	}
 	if len(proxies) > 0 {

@@ -724,7 +724,10 @@ func (s *Store) DeleteActivityBefore(ctx context.Context, before int64) (int64, 
 	return n, nil
 }
 
-var _ latch.FactorStore = (*Store)(nil)
+var (
+	_ latch.FactorStore   = (*Store)(nil)
+	_ latch.FactorScanner = (*Store)(nil)
+)
 
 // CreateFactor stores a factor of an existing user.
 func (s *Store) CreateFactor(ctx context.Context, f latch.FactorRecord) error {
@@ -751,6 +754,26 @@ func (s *Store) GetFactor(ctx context.Context, id string) (latch.FactorRecord, e
 	}
 	out := *f
 	out.Data = slices.Clone(f.Data)
+	return out, nil
+}
+
+// ScanFactors returns up to limit factors of the kind whose id is after
+// afterID, in id order (latch.FactorScanner).
+func (s *Store) ScanFactors(ctx context.Context, kind, afterID string, limit int) ([]latch.FactorRecord, error) {
+	s.mu.RLock()
+	var out []latch.FactorRecord
+	for _, f := range s.factors {
+		if f.Kind == kind && f.ID > afterID {
+			c := *f
+			c.Data = slices.Clone(f.Data)
+			out = append(out, c)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b latch.FactorRecord) int { return strings.Compare(a.ID, b.ID) })
+	if len(out) > limit {
+		out = out[:max(limit, 0)]
+	}
 	return out, nil
 }
 

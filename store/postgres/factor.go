@@ -69,6 +69,12 @@ func (s *Store) GetFactor(ctx context.Context, id string) (latch.FactorRecord, e
 	return s.factors.GetFactor(ctx, id)
 }
 
+// ScanFactors returns up to limit factors of the kind whose id is after
+// afterID, in id order (latch.FactorScanner).
+func (s *Store) ScanFactors(ctx context.Context, kind, afterID string, limit int) ([]latch.FactorRecord, error) {
+	return s.factors.ScanFactors(ctx, kind, afterID, limit)
+}
+
 // ListFactors returns the user's factors, oldest first (then by id).
 func (s *Store) ListFactors(ctx context.Context, userID string) ([]latch.FactorRecord, error) {
 	return s.factors.ListFactors(ctx, userID)

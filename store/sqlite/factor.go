@@ -12,7 +12,10 @@ import (
 // 0004), through the SQL stores' shared implementation. A user's factors go
 // with the user (ON DELETE CASCADE), and InTx covers their writes.
 
-var _ latch.FactorStore = (*Store)(nil)
+var (
+	_ latch.FactorStore   = (*Store)(nil)
+	_ latch.FactorScanner = (*Store)(nil)
+)
 
 func (s *Store) newFactors() *sqlfactor.Store {
 	return sqlfactor.New(factorDB{s}, sqlfactor.Dialect{Name: "sqlite", EmptyBlob: "X''", Wrap: wrap})
@@ -62,6 +65,12 @@ func (s *Store) CreateFactor(ctx context.Context, f latch.FactorRecord) error {
 // GetFactor returns the factor, or latch.ErrNotFound.
 func (s *Store) GetFactor(ctx context.Context, id string) (latch.FactorRecord, error) {
 	return s.factors.GetFactor(ctx, id)
+}
+
+// ScanFactors returns up to limit factors of the kind whose id is after
+// afterID, in id order (latch.FactorScanner).
+func (s *Store) ScanFactors(ctx context.Context, kind, afterID string, limit int) ([]latch.FactorRecord, error) {
+	return s.factors.ScanFactors(ctx, kind, afterID, limit)
 }
 
 // ListFactors returns the user's factors, oldest first (then by id).

@@ -79,7 +79,7 @@ type Store struct {
 }
 
 type queries struct {
-	create, get, list, update, delete, deleteByUser string
+	create, get, list, update, delete, deleteByUser, scan string
 }
 
 const columns = "id, user_id, kind, name, data, created_at, last_used_at"
@@ -103,9 +103,10 @@ func New(db DB, d Dialect) *Store {
 		update:       "UPDATE " + t + " SET name = ?, data = COALESCE(?, " + d.EmptyBlob + "), last_used_at = ? WHERE id = ?",
 		delete:       "DELETE FROM " + t + " WHERE id = ?",
 		deleteByUser: "DELETE FROM " + t + " WHERE " + d.UserIDMatch,
+		scan:         "SELECT " + columns + " FROM " + t + " WHERE kind = ? AND id > ? ORDER BY id LIMIT ?",
 	}
 	if d.Numbered {
-		for _, p := range []*string{&s.q.create, &s.q.get, &s.q.list, &s.q.update, &s.q.delete, &s.q.deleteByUser} {
+		for _, p := range []*string{&s.q.create, &s.q.get, &s.q.list, &s.q.update, &s.q.delete, &s.q.deleteByUser, &s.q.scan} {
 			*p = number(*p)
 		}
 	}
@@ -116,7 +117,7 @@ func New(db DB, d Dialect) *Store {
 // store that prepares its statements ahead (DB then receives exactly these
 // texts).
 func (s *Store) Statements() []string {
-	return []string{s.q.create, s.q.get, s.q.list, s.q.update, s.q.delete, s.q.deleteByUser}
+	return []string{s.q.create, s.q.get, s.q.list, s.q.update, s.q.delete, s.q.deleteByUser, s.q.scan}
 }
 
 // number rewrites '?' parameters as $1, $2, … (the statements above have
@@ -198,6 +199,18 @@ func (s *Store) ListFactors(ctx context.Context, userID string) ([]latch.FactorR
 	fs, err := s.read(ctx, s.q.list, s.userArgs(userID)...)
 	if err != nil {
 		return nil, s.d.Wrap("list factors", err)
+	}
+	return fs, nil
+}
+
+// ScanFactors implements latch.FactorScanner.
+func (s *Store) ScanFactors(ctx context.Context, kind, afterID string, limit int) ([]latch.FactorRecord, error) {
+	if !s.storable(kind, afterID) || limit <= 0 {
+		return nil, nil
+	}
+	fs, err := s.read(ctx, s.q.scan, kind, afterID, limit)
+	if err != nil {
+		return nil, s.d.Wrap("scan factors", err)
 	}
 	return fs, nil
 }

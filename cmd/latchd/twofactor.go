@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch/authapi"
+	"github.com/latchauth/latch/mail"
+	"github.com/latchauth/latch/mfa"
+)
+
+// The server key that seals second-factor secrets (TOTP) at rest:
+// --secret-key (LATCH_SECRET_KEY) or --secret-key-file, a comma-separated
+// list of "id:base64" keys, the current one first (mfa.ParseKeyring). In
+// prod latchd serves only with one. In dev without one, a key is made on
+// first start and kept in a file beside the SQLite database (mode 0600),
+// so that enrolled authenticators survive a restart.
+
+// devKeyFile is where dev keeps its key for a SQLite database at dbPath.
+func devKeyFile(dbPath string) string { return dbPath + ".secret-key" }
+
+// keyring returns the configured keyring; nil (authapi then makes one for
+// the process and says so) only in dev on a database that is no SQLite file.
+func (o *options) keyring(log *slog.Logger) (*mfa.Keyring, error) {
+	spec := strings.TrimSpace(o.secretKey)
+	if spec == "" && o.secretKeyFile != "" {
+		b, err := os.ReadFile(o.secretKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--secret-key-file: %w", err)
+		}
+		spec = strings.TrimSpace(string(b))
+	}
+	if spec != "" {
+		k, err := mfa.ParseKeyring(spec)
+		if err != nil {
+			return nil, fmt.Errorf("--secret-key: %w", err)
+		}
+		return k, nil
+	}
+	if o.env != "dev" {
+		return nil, errors.New("--env prod needs --secret-key or --secret-key-file (LATCH_SECRET_KEY): the key that encrypts second-factor secrets; make one with: latchd keys generate")
+	}
+	path, ok := strings.CutPrefix(o.databaseURL, "sqlite:")
+	if !ok {
+		return nil, nil
+	}
+	path = strings.TrimPrefix(path, "//")
+	file := devKeyFile(path)
+	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		key, err := mfa.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return nil, err
+		}
+		// O_EXCL: of two instances starting at once, one writes the key
+		// and the other reads it.
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_, err = f.WriteString(key + "\n")
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return nil, fmt.Errorf("writing the dev secret key: %w", err)
+			}
+			log.Info("dev: made a secret key for second-factor secrets", "file", file)
+			return mfa.ParseKeyring(key)
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("writing the dev secret key: %w", err)
+		}
+		b, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the dev secret key: %w", err)
+	}
+	k, err := mfa.ParseKeyring(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("the dev secret key in %s: %w", file, err)
+	}
+	return k, nil
+}
+
+// generateKey prints a new key entry for --secret-key.
+func generateKey(stdout io.Writer) error {
+	k, err := mfa.GenerateKey()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, k)
+	return nil
+}
+
+// rotateKeys seals every TOTP secret again with the current key of
+// --secret-key, so that the older keys can be dropped from it.
+func rotateKeys(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) error {
+	kr, err := o.keyring(log)
+	if err != nil {
+		return err
+	}
+	if kr == nil {
+		return errors.New("keys rotate: no --secret-key (LATCH_SECRET_KEY) to rotate to")
+	}
+	b, err := openBackend(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	n, err := authapi.ResealFactors(ctx, b.auth, kr)
+	if err != nil {
+		return fmt.Errorf("keys rotate: %w (%d sealed again before it)", err, n)
+	}
+	fmt.Fprintf(stdout, "sealed %d second-factor secrets again with key %s; every secret is now under it\n", n, kr.Current())
+	return nil
+}
+
+// removeUserFactors removes every second factor of the user, named by id
+// or email (authapi.Handler.RemoveFactors): it ends the user's sessions and
+// mails them a notice (queued in the database, sent before the command
+// returns, as by the server).
+func removeUserFactors(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, target string) error {
+	if strings.Contains(target, "@") {
+		norm, err := authapi.NormalizeEmail(target)
+		if err != nil {
+			return fmt.Errorf("user remove-factors: %w", err)
+		}
+		target = norm
+	}
+	b, err := openBackend(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	userID, err := resolveUser(ctx, b.auth, target)
+	if err != nil {
+		return fmt.Errorf("user remove-factors: %w", err)
+	}
+	kr, err := o.keyring(log)
+	if err != nil {
+		return err
+	}
+	var mailer mail.Mailer
+	if o.smtpURL != "" {
+		if mailer, err = mail.NewSMTP(o.smtpURL, o.mailFrom); err != nil {
+			return fmt.Errorf("--smtp-url: %w", err)
+		}
+	}
+	base := o.baseURL
+	if base == "" {
+		base = "http://localhost:8080"
+	}
+	h, err := authapi.New(authapi.Config{
+		Auth: b.auth, BaseURL: base, Mailer: mailer, Dev: o.env == "dev", Logger: log, Keyring: kr,
+		MailTemplates: mail.Templates{AppName: o.appName}, Queue: b.outbox,
+	})
+	if err != nil {
+		return err
+	}
+	err = h.RemoveFactors(ctx, userID)
+	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if cerr := h.Close(cctx); cerr != nil && err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("user remove-factors: %w", err)
+	}
+	fmt.Fprintf(stdout, "removed the second factors of user %s, ended its sessions and mailed a notice\n", userID)
+	log.Info("audit: latchd user remove-factors", "user", userID, "by", "cli")
+	return nil
+}
