@@ -127,6 +127,14 @@ type Config struct {
 	// /api/auth/step-up (kind "step-up", 5 minutes by default).
 	StepUpTokens *token.IDTokens
 
+	// WebAuthnRPID is the passkeys' relying-party id, a domain name that
+	// is the base URL's host or a parent of it. Default: the base URL's
+	// host; when that is an IP address (WebAuthn refuses them) and this is
+	// unset, passkeys are off. WebAuthnOrigins are origins besides the base
+	// URL's that may use the passkeys (https://app.example.com).
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
+
 	// DisableClientOneTimeTokens refuses GET /api/auth/one-time-token/generate
 	// (403 FORBIDDEN): the server makes one-time tokens itself, with
 	// OneTimeTokens.Generate, and the client only verifies them
@@ -225,6 +233,7 @@ type Handler struct {
 	factorOrder []string
 	// keyring seals factor secrets at rest (Config.Keyring).
 	keyring     *mfa.Keyring
+	passkeys    passkeyState // passkeys.go
 	noClientOT  bool
 	ottNoCookie bool // Config.OTTDisableSetSessionCookie
 	ottHeader   bool // Config.SetOTTHeaderOnNewSession
@@ -321,6 +330,9 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	if err := h.initStepUp(); err != nil {
+		return nil, err
+	}
+	if err := h.initPasskeys(cfg); err != nil {
 		return nil, err
 	}
 	if h.clientIP == nil {

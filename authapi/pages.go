@@ -74,6 +74,7 @@ type pageData struct {
 	LinkToken         string        // the verification link's token, on /verify-email/{token}
 	LinkOwner         bool          // signed in as the user of LinkToken
 	Activity          *activityJSON // the security activity, on /account
+	Passkeys          bool          // passkeys are on (sign-in and account pages)
 }
 
 type sessionView struct {
@@ -178,6 +179,7 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /static/local-time.js", h.localTimeJS)
 	mux.HandleFunc("GET /static/forms.js", h.formsJS)
+	mux.HandleFunc("GET /static/passkeys.js", h.passkeysJS)
 	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r)
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -224,6 +226,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 		}
 	}
 	d.Dev = h.outbox != nil
+	d.Passkeys = h.passkeysOn() == nil
 	if name == "sign-in" {
 		d.OAuth = h.oauthButtons()
 	}

@@ -101,6 +101,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/email", methods{"POST": h.changeEmailAPI})
 	a("/api/auth/email/confirm", methods{"POST": h.confirmEmailChangeAPI})
 	a("/api/auth/step-up", methods{"POST": h.stepUpAPI})
+	h.passkeyRoutes(a)
 	a("/api/auth/client.js", methods{"GET": h.serveClientJS})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)
