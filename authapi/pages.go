@@ -198,7 +198,7 @@ func (h *Handler) page(fn func(http.ResponseWriter, *http.Request) error) http.H
 		setRoute(r)
 		hd := w.Header()
 		hd.Set("Cache-Control", "no-store")
-		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		if !safeMethod(r.Method) {
 			if err := h.sessions.CheckOrigin(r); err != nil {
 				h.sessions.DebugOrigin(r, err)
