@@ -19,7 +19,7 @@ import (
 
 // newPasskeyEnv is newEnv served as http://localhost:<port>: WebAuthn
 // refuses IP addresses as relying-party ids.
-func newPasskeyEnv(t *testing.T) (*env, string) {
+func newPasskeyEnv(t testing.TB) (*env, string) {
 	var base string
 	e := newEnv(t, memory.New(), func(c *authapi.Config) {
 		c.BaseURL = strings.Replace(c.BaseURL, "127.0.0.1", "localhost", 1)
