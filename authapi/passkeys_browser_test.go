@@ -19,9 +19,11 @@ import (
 
 // newPasskeyEnv is newEnv served as http://localhost:<port>: WebAuthn
 // refuses IP addresses as relying-party ids.
-func newPasskeyEnv(t testing.TB) (*env, string) {
+func newPasskeyEnv(t testing.TB) (*env, string) { return newPasskeyEnvOn(t, memory.New()) }
+
+func newPasskeyEnvOn(t testing.TB, store latch.Store) (*env, string) {
 	var base string
-	e := newEnv(t, memory.New(), func(c *authapi.Config) {
+	e := newEnv(t, store, func(c *authapi.Config) {
 		c.BaseURL = strings.Replace(c.BaseURL, "127.0.0.1", "localhost", 1)
 		base = c.BaseURL
 	})
