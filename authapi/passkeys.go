@@ -633,10 +633,21 @@ func (h *Handler) verifyPasskeyFactor(r *http.Request, userID string, p factorPr
 	if len(p.Assertion) == 0 {
 		return nil, ErrPasskeyInvalid
 	}
+	// An assertion cannot be guessed, but a wrong proof counts per IP as
+	// every other factor's does (given back on success).
+	ipKey := "sign-in:ip:" + h.clientIP(r)
+	wait, err := h.ipLimit.Attempt(r.Context(), ipKey)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		return nil, ErrTooManyRequests.withRetry(wait)
+	}
 	a, err := h.checkAssertion(r, p.Assertion, passkeyPurposeFactor, userID)
 	if err != nil {
 		return nil, err
 	}
+	h.refund(r.Context(), h.ipLimit, ipKey)
 	return a.amr, nil
 }
 
