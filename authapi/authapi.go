@@ -149,6 +149,14 @@ type Config struct {
 	// Once a factor is added, the user signs in again with it.
 	RequireSecondFactor bool
 
+	// WebAuthnRPID is the passkeys' relying-party id, a domain name that
+	// is the base URL's host or a parent of it. Default: the base URL's
+	// host; when that is an IP address (WebAuthn refuses them) and this is
+	// unset, passkeys are off. WebAuthnOrigins are origins besides the base
+	// URL's that may use the passkeys (https://app.example.com).
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
+
 	// DisableClientOneTimeTokens refuses GET /api/auth/one-time-token/generate
 	// (403 FORBIDDEN): the server makes one-time tokens itself, with
 	// OneTimeTokens.Generate, and the client only verifies them
@@ -248,6 +256,7 @@ type Handler struct {
 	// keyring seals factor secrets at rest (Config.Keyring).
 	keyring    *mfa.Keyring
 	totpIssuer string
+	passkeys   passkeyState // passkeys.go
 	// pending are the sign-ins waiting for a second factor; stepUpCodes
 	// the mailed step-up codes (twofactor.go); factorLimit counts wrong
 	// second-factor proofs per user, in sign-in and step-up alike (it is
@@ -360,6 +369,9 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	if err := h.initTOTP(cfg.Dev, cfg.TOTPIssuer); err != nil {
+		return nil, err
+	}
+	if err := h.initPasskeys(cfg); err != nil {
 		return nil, err
 	}
 	if h.clientIP == nil {

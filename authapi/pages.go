@@ -79,6 +79,7 @@ type pageData struct {
 	TwoFactor         *twoFactorView     // the two-factor section, on /account
 	Enrolment         *totpEnrolmentView // a TOTP secret being enrolled
 	RecoveryCodes     []string           // new recovery codes, shown once
+	Passkeys          bool               // passkeys are on (sign-in and account pages)
 }
 
 type sessionView struct {
@@ -195,6 +196,7 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /static/local-time.js", h.localTimeJS)
 	mux.HandleFunc("GET /static/forms.js", h.formsJS)
+	mux.HandleFunc("GET /static/passkeys.js", h.passkeysJS)
 	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r)
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -213,7 +215,7 @@ func (h *Handler) page(fn func(http.ResponseWriter, *http.Request) error) http.H
 		setRoute(r)
 		hd := w.Header()
 		hd.Set("Cache-Control", "no-store")
-		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		if !safeMethod(r.Method) {
 			if err := h.sessions.CheckOrigin(r); err != nil {
 				h.sessions.DebugOrigin(r, err)
@@ -241,6 +243,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 		}
 	}
 	d.Dev = h.outbox != nil
+	d.Passkeys = h.passkeysOn() == nil
 	if name == "sign-in" {
 		d.OAuth = h.oauthButtons()
 	}

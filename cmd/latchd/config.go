@@ -31,6 +31,8 @@ type options struct {
 	migrate         string
 	allowedOrigins  string
 	corsOrigins     string
+	webauthnRPID    string
+	webauthnOrigins string
 	trustProxy      bool
 	trustedProxies  string
 	maxHashes       int
@@ -90,6 +92,8 @@ func (o *options) settings() []setting {
 		{name: "migrate", usage: "apply migrations on start: auto (SQLite only), true or false", str: &o.migrate, def: "auto"},
 		{name: "allowed-origins", usage: "comma-separated origins besides this server's that may post with a session cookie", str: &o.allowedOrigins},
 		{name: "cors-origins", usage: "comma-separated origins whose pages may call /api/auth from the browser with the session cookie (CORS with credentials; also trusted as --allowed-origins): exact origins, https (http only for loopback in dev), no wildcards", str: &o.corsOrigins},
+		{name: "webauthn-rp-id", usage: "the passkeys' relying-party id: a domain, the base URL's host or a parent of it (default the base URL's host; passkeys are off when that is an IP address)", str: &o.webauthnRPID},
+		{name: "webauthn-origins", usage: "comma-separated origins besides the base URL's whose pages may use the passkeys", str: &o.webauthnOrigins},
 		{name: "trusted-proxies", usage: "comma-separated CIDRs of the reverse proxies in front of latchd: only their X-Forwarded-For (client IP: the rightmost address outside these), X-Forwarded-Host and X-Forwarded-Proto count", str: &o.trustedProxies},
 		{name: "trust-proxy", usage: "deprecated: --trusted-proxies 127.0.0.0/8,::1 (a proxy on this machine)", boolean: &o.trustProxy, def: "false"},
 		{name: "max-concurrent-hashes", usage: "password hashes and checks run at once (each Argon2id takes 19 MiB); 0: twice the CPUs", num: &o.maxHashes, def: "0"},

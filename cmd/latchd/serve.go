@@ -110,6 +110,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		Queue: b.outbox, MailBackoff: o.mailRetry, MailMaxAttempts: o.mailMaxAttempts, MailLease: o.mailLease, MailTimeout: o.mailTimeout,
 		OTTDisableSetSessionCookie: o.ottNoCookie, SetOTTHeaderOnNewSession: o.ottHeader, Keyring: kr,
 		RequireSecondFactor: o.require2FA,
+		WebAuthnRPID:        o.webauthnRPID, WebAuthnOrigins: splitList(o.webauthnOrigins),
 	}
 	if len(proxies) > 0 {
 		cfg.ClientIP = proxies.ClientIP
