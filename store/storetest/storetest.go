@@ -46,6 +46,7 @@ func Run(t *testing.T, open Open) {
 		{"factors", testFactors},
 		{"user-list", testUserList},
 		{"disable", testDisable},
+		{"events", testEvents},
 		{"token-handlers", RunTokenHandlers},
 	}
 	for _, g := range groups {
