@@ -59,6 +59,9 @@ type options struct {
 	adminTokenFile  string
 	adminRemote     bool
 	require2FA      bool
+	webhookURLs     []string
+	webhookSecrets  []string
+	webhookEvents   string
 	// getenv reads the settings that have no flag (the OAuth providers).
 	getenv func(string) string
 }
@@ -70,6 +73,7 @@ type setting struct {
 	dur         *time.Duration
 	boolean     *bool
 	num         *int
+	list        *[]string // repeatable; its environment twin is comma-separated
 	def         string
 }
 
@@ -115,6 +119,9 @@ func (o *options) settings() []setting {
 		{name: "admin-token", usage: "the admin API's bearer token: at least 32 random bytes (43 characters), e.g. from `openssl rand -base64 32`; prefer --admin-token-file", str: &o.adminToken},
 		{name: "admin-token-file", usage: "file holding the admin API's bearer token (its first line)", str: &o.adminTokenFile},
 		{name: "admin-allow-remote", usage: "let --admin-addr listen on a non-loopback address (put TLS in front of it)", boolean: &o.adminRemote, def: "false"},
+		{name: "webhook-url", usage: "send events to this URL, signed as Standard Webhooks says (repeatable; https, or http to loopback; in dev http anywhere)", list: &o.webhookURLs},
+		{name: "webhook-secret", usage: "secret that signs the webhooks, whsec_ and base64 (latchd webhook secret makes one); give two during a rotation, both sign (repeatable; never logged)", list: &o.webhookSecrets},
+		{name: "webhook-events", usage: "comma-separated event types sent to the webhooks, \"user.*\" for a prefix; unset: all", str: &o.webhookEvents},
 		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
 	}
 }
@@ -137,6 +144,17 @@ func newFlagSet(name string, o *options, getenv func(string) string, out io.Writ
 		}
 		usage := fmt.Sprintf("%s (env %s)", s.usage, envName(s.name))
 		switch {
+		case s.list != nil:
+			// The environment's values are the default; flags replace them.
+			*s.list = splitList(def)
+			fromEnv := true
+			fs.Func(s.name, usage, func(v string) error {
+				if fromEnv {
+					*s.list, fromEnv = nil, false
+				}
+				*s.list = append(*s.list, v)
+				return nil
+			})
 		case s.str != nil:
 			fs.StringVar(s.str, s.name, def, usage)
 		case s.dur != nil:
@@ -236,6 +254,9 @@ func (o *options) validate() error {
 	}
 	if o.mailRetry <= 0 || o.mailMaxAttempts < 1 || o.mailTimeout <= 0 || o.mailLease <= o.mailTimeout {
 		return fmt.Errorf("--mail-retry and --mail-timeout must be positive, --mail-max-attempts at least 1 and --mail-lease longer than --mail-timeout")
+	}
+	if _, err := o.webhookDispatcher(nil); err != nil {
+		return err
 	}
 	if o.shutdownTimeout < 0 || o.purgeInterval < 0 || o.sessionMaxLife < 0 {
 		return fmt.Errorf("--shutdown-timeout, --purge-interval and --session-max-lifetime must not be negative")

@@ -6,6 +6,7 @@
 //	latchd user create --email E    create a user (password from --password or stdin)
 //	latchd user list|show|disable|enable|delete   manage users (audited)
 //	latchd tokens purge [flags]     delete expired sessions and tokens
+//	latchd webhook secret           print a new secret for --webhook-secret
 //
 // With nothing configured it serves on :8080 with ./latch.db (SQLite,
 // migrated on start) and the dev outbox. Every flag has a LATCH_*
@@ -24,6 +25,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/latchauth/latch/webhook"
 )
 
 func main() {
@@ -38,7 +41,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
-		if cmd == "user" || cmd == "tokens" {
+		if cmd == "user" || cmd == "tokens" || cmd == "webhook" {
 			if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 				fmt.Fprintf(stderr, "latchd %s: missing subcommand; run latchd --help for the commands\n", cmd)
 				return 2
@@ -77,6 +80,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fs.BoolVar(&verified, "verified", false, "mark the email address verified")
 	case "help":
 		usage(stdout, fs)
+		return 0
+	case "webhook secret":
+		// A new secret for --webhook-secret; nothing else is read.
+		fmt.Fprintln(stdout, webhook.NewSecret())
 		return 0
 	default:
 		fmt.Fprintf(stderr, "latchd: unknown command %q\n\n", cmd)
@@ -157,6 +164,7 @@ Usage:
                                     (each user command is audited as
                                     cli:<os user>)
   latchd tokens purge [flags]       delete expired sessions and tokens
+  latchd webhook secret             print a new secret for --webhook-secret
 
 Flags (each has the environment twin shown; a flag wins over it):
 `)
