@@ -145,10 +145,10 @@ func TestWebhooks(t *testing.T) {
 
 	want := []string{
 		"session.created", "session.created", // sign-up, sign-in
-		"session.revoked",                       // sign-out
-		"token.consumed:email-verification",     // the code
-		"token.issued:email-verification",       // the code
-		"token.issued:email-verification-link",  // the link in the same mail
+		"session.revoked",                      // sign-out
+		"token.consumed:email-verification",    // the code
+		"token.issued:email-verification",      // the code
+		"token.issued:email-verification-link", // the link in the same mail
 		"user.created", "user.deleted", "user.email_verified",
 	}
 	slices.Sort(want)
