@@ -212,3 +212,48 @@ func TestWebhooks(t *testing.T) {
 		t.Error("a webhook secret is in latchd's output")
 	}
 }
+
+// TestWebhookSettings checks the --webhook-* settings: secrets stay out of
+// --help and errors, http:// is refused in prod except to loopback, a
+// secret needs a URL, and flags replace the environment's list.
+func TestWebhookSettings(t *testing.T) {
+	t.Parallel()
+	secret := webhook.NewSecret()
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	var out, errOut strings.Builder
+	if code := run(t.Context(), []string{"--help"}, strings.NewReader(""), &out, &errOut, env(map[string]string{"LATCH_WEBHOOK_SECRET": secret})); code != 0 {
+		t.Fatalf("--help: exit %d", code)
+	}
+	if strings.Contains(out.String()+errOut.String(), secret) {
+		t.Error("--help shows the webhook secret of the environment")
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		ok   bool
+	}{
+		{map[string]string{"LATCH_ENV": "prod", "LATCH_SMTP_URL": "smtp://localhost:25", "LATCH_WEBHOOK_URL": "http://hooks.example.com/x", "LATCH_WEBHOOK_SECRET": secret}, nil, false},
+		{map[string]string{"LATCH_ENV": "prod", "LATCH_SMTP_URL": "smtp://localhost:25", "LATCH_WEBHOOK_URL": "http://127.0.0.1:9000/x", "LATCH_WEBHOOK_SECRET": secret}, nil, true},
+		{map[string]string{"LATCH_ENV": "prod", "LATCH_SMTP_URL": "smtp://localhost:25", "LATCH_WEBHOOK_URL": "https://hooks.example.com/x", "LATCH_WEBHOOK_SECRET": secret}, nil, true},
+		{map[string]string{"LATCH_WEBHOOK_SECRET": secret}, nil, false},
+		{map[string]string{"LATCH_WEBHOOK_URL": "https://a.example.com/", "LATCH_WEBHOOK_SECRET": "whsec_nope"}, nil, false},
+		{map[string]string{"LATCH_WEBHOOK_URL": "https://a.example.com/", "LATCH_WEBHOOK_SECRET": secret, "LATCH_WEBHOOK_EVENTS": "user.*,nope.created"}, nil, false},
+		{map[string]string{"LATCH_WEBHOOK_URL": "https://a.example.com/", "LATCH_WEBHOOK_SECRET": "whsec_nope"}, []string{"--webhook-secret", secret}, true},
+	} {
+		var o options
+		fs, err := newFlagSet("latchd", &o, env(tc.env), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		err = o.validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("%v %v: validate = %v", tc.env, tc.args, err)
+		}
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+}
