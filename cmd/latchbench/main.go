@@ -46,8 +46,8 @@ type config struct {
 	// metricsOverhead: the HTTP section compares latchd with and without
 	// --metrics-addr, both running, load alternated.
 	metricsOverhead bool
-	quick    bool
-	jsonPath string
+	quick           bool
+	jsonPath        string
 
 	duration time.Duration // per side of each store measurement
 	n        int           // per side, instead of duration
