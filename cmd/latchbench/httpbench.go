@@ -462,6 +462,8 @@ func compareMetrics(ctx context.Context, cfg *config, bin string, b httpBackend,
 				sum[i].requests += r.requests
 				sum[i].elapsed += r.elapsed
 				sum[i].errors += r.errors
+				sum[i].p50 += r.p50 / time.Duration(cfg.rounds) // the rounds' mean
+				sum[i].p99 = max(sum[i].p99, r.p99)             // the worst round's
 			}
 		}
 		var rps [2]float64
@@ -474,7 +476,8 @@ func compareMetrics(ctx context.Context, cfg *config, bin string, b httpBackend,
 			}
 			rps[i] = float64(sum[i].requests) / sum[i].elapsed.Seconds()
 			row.Latch, row.LatchCalls = f64(rps[i]), sum[i].requests
-			row.HTTP = &HTTPDetail{Conns: c, Requests: sum[i].requests, Seconds: sum[i].elapsed.Seconds(), Errors: sum[i].errors}
+			row.HTTP = &HTTPDetail{Conns: c, Requests: sum[i].requests, Seconds: sum[i].elapsed.Seconds(), Errors: sum[i].errors,
+				P50Ms: float64(sum[i].p50) / 1e6, P99Ms: float64(sum[i].p99) / 1e6}
 			if i == 1 && rps[0] > 0 {
 				row.LimitNote = fmt.Sprintf("%.3f× %s without metrics, alternated over %d rounds", rps[1]/rps[0], b.name, cfg.rounds)
 			}
