@@ -105,16 +105,34 @@ func (k *hookSink) types(userID string) []string {
 // TestWebhooks scripts an account's life against latchd with a webhook
 // endpoint that is down for its first requests, during a secret
 // rotation, and checks every event arrived signed with both secrets,
-// once per webhook-id, with the metrics to match.
+// once per webhook-id, with the metrics to match: on SQLite, on
+// PostgreSQL (the jobs written in the changes' transactions), and on
+// PostgreSQL with sessions and tokens in Redis (their jobs written right
+// after the Redis write).
 func TestWebhooks(t *testing.T) {
-	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testWebhooks(t)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testWebhooks(t, "LATCH_DATABASE_URL="+testenv.Postgres(t), "LATCH_MIGRATE=true")
+	})
+	t.Run("postgres+redis", func(t *testing.T) {
+		t.Parallel()
+		redisURL, prefix := testenv.Redis(t)
+		testWebhooks(t, "LATCH_DATABASE_URL="+testenv.Postgres(t), "LATCH_MIGRATE=true", "LATCH_REDIS_URL="+redisURL, "LATCH_REDIS_PREFIX="+prefix)
+	})
+}
+
+func testWebhooks(t *testing.T, env ...string) {
 	sink := &hookSink{oldSecret: webhook.NewSecret(), newSecret: webhook.NewSecret(), downFor: 3,
 		attempts: map[string]int{}, got: map[string]webhook.Message{}}
 	rcv := httptest.NewServer(sink)
 	t.Cleanup(rcv.Close)
-	s := start(t, t.TempDir(), "LATCH_METRICS_ADDR=127.0.0.1:0", "LATCH_TRUST_PROXY=true",
-		"LATCH_WEBHOOK_URL="+rcv.URL+"/hooks", "LATCH_WEBHOOK_SECRET="+sink.newSecret+","+sink.oldSecret,
-		"LATCH_MAIL_RETRY=50ms")
+	env = append([]string{"LATCH_METRICS_ADDR=127.0.0.1:0", "LATCH_TRUST_PROXY=true", "LATCH_MAIL_RETRY=50ms",
+		"LATCH_WEBHOOK_URL=" + rcv.URL + "/hooks", "LATCH_WEBHOOK_SECRET=" + sink.newSecret + "," + sink.oldSecret}, env...)
+	s := start(t, t.TempDir(), env...)
 	mm := metricsURLRE.FindStringSubmatch(s.stdout.String())
 	if mm == nil {
 		t.Fatalf("no metrics URL:\n%s", s.stdout)
