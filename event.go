@@ -102,6 +102,11 @@ type heldEvents struct {
 // describe an event checks it first, so that events cost nothing when off.
 func (a *Auth) EventsWanted() bool { return a.onEvent != nil || a.recordEvent != nil }
 
+// RecordsEvents reports whether Config.RecordEvent is set: then a write
+// and its event belong in one transaction (Auth.InTx), so the event's
+// durable record commits with the write.
+func (a *Auth) RecordsEvents() bool { return a.recordEvent != nil }
+
 // RaiseEvent raises an event; it fills in ID and At when they are empty.
 // Config.RecordEvent is called at once with ctx (so a durable queue on the
 // store joins the transaction ctx carries), and its error is returned:
@@ -193,11 +198,11 @@ func (a *Auth) inTxHolding(ctx context.Context, t Transactor, fn func(ctx contex
 }
 
 // withEvent runs fn, which writes and raises an event, in one transaction
-// of t when events are wanted and t is not nil, so that the write and a
-// RecordEvent in the same database commit together. Otherwise fn runs as
-// it is.
+// of t when RecordEvent is set and t is not nil, so that the write and
+// its durable record in the same database commit together. Otherwise fn
+// runs as it is: OnEvent alone needs no transaction around one write.
 func (a *Auth) withEvent(ctx context.Context, t Transactor, fn func(ctx context.Context) error) error {
-	if t == nil || !a.EventsWanted() {
+	if t == nil || a.recordEvent == nil {
 		return fn(ctx)
 	}
 	return a.inTxHolding(ctx, t, fn)

@@ -344,22 +344,21 @@ func (h *handler) put(ctx context.Context, op, userID, sessionID string, gen fun
 	return Token{}, h.wrap(op, ErrDuplicateToken)
 }
 
-// putRecord stores the token and raises latch.EventTokenIssued, in one
-// transaction where the Auth has one (so the event's durable record and
-// the token commit together).
+// putRecord stores the token and raises latch.EventTokenIssued; in one
+// transaction when the Auth records events (latch.Config.RecordEvent), so
+// that the event's durable record and the token commit together.
 func (h *handler) putRecord(ctx context.Context, rec latch.TokenRecord) error {
-	if !h.auth.EventsWanted() {
-		err := h.store.PutToken(ctx, rec)
-		h.auth.ObserveStoreError("tokens", "put_token", err)
-		return err
-	}
-	return h.auth.InTx(ctx, func(ctx context.Context) error {
+	put := func(ctx context.Context) error {
 		if err := h.store.PutToken(ctx, rec); err != nil {
 			h.auth.ObserveStoreError("tokens", "put_token", err)
 			return err
 		}
 		return h.auth.RaiseEvent(ctx, latch.Event{Type: latch.EventTokenIssued, UserID: rec.UserID, Data: map[string]string{"kind": h.kind}})
-	})
+	}
+	if !h.auth.RecordsEvents() {
+		return put(ctx)
+	}
+	return h.auth.InTx(ctx, put)
 }
 
 // observe reports an outcome of this kind of token (latch.Config.Observe).
