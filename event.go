@@ -13,8 +13,9 @@ import (
 // token issued. Config.RecordEvent receives it where the fact happens,
 // inside its transaction; Config.OnEvent once that transaction has
 // committed. Data never holds a secret: a token event names the token's
-// kind, never its value; a session event names the session's stored id
-// (Session.ID, a digest of the token in the default profile).
+// kind, never its value; a session event names the session by the SHA-256
+// of its token (Session.ID in the default profile; in the lucia2 profile,
+// where Session.ID is the token, HashToken of it).
 type Event struct {
 	// ID identifies the event, the same wherever it goes: "evt_" and 26
 	// base32 characters (128 bits from crypto/rand). Webhooks send it as

@@ -153,7 +153,7 @@ func (a *Auth) CreateSession(ctx context.Context, opts CreateSessionOptions) (Se
 			a.observeStore("sessions", "create_session", err)
 			return err
 		}
-		return a.RaiseEvent(ctx, Event{Type: EventSessionCreated, UserID: rec.UserID, Data: map[string]string{"sessionId": rec.ID}})
+		return a.RaiseEvent(ctx, Event{Type: EventSessionCreated, UserID: rec.UserID, Data: map[string]string{"sessionId": a.eventSessionID(rec.ID)}})
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("latch: create session: %w", notFound(err, ErrInvalidUserID))
@@ -382,12 +382,23 @@ func (a *Auth) revokeSession(ctx context.Context, id string) error {
 		if err := a.sessions.DeleteSession(ctx, id); err != nil {
 			return err
 		}
-		return a.RaiseEvent(ctx, sessionRevoked(rec))
+		return a.RaiseEvent(ctx, a.sessionRevoked(rec))
 	})
 }
 
-func sessionRevoked(r SessionRecord) Event {
-	return Event{Type: EventSessionRevoked, UserID: r.UserID, Data: map[string]string{"sessionId": r.ID}}
+func (a *Auth) sessionRevoked(r SessionRecord) Event {
+	return Event{Type: EventSessionRevoked, UserID: r.UserID, Data: map[string]string{"sessionId": a.eventSessionID(r.ID)}}
+}
+
+// eventSessionID is how events name a session: its stored id, the SHA-256
+// of its token, in the default profile; in the lucia2 profile, where the
+// stored id is the token itself, the SHA-256 of it, so that no event ever
+// carries a credential.
+func (a *Auth) eventSessionID(id string) string {
+	if a.profile == ProfileLucia2 {
+		return HashToken(id)
+	}
+	return id
 }
 
 // InvalidateSessionToken deletes the session a token (Session.Token, the
@@ -454,7 +465,7 @@ func (a *Auth) InvalidateAllUserSessions(ctx context.Context, userID string) err
 			return err
 		}
 		for _, r := range live {
-			if err := a.RaiseEvent(ctx, sessionRevoked(r)); err != nil {
+			if err := a.RaiseEvent(ctx, a.sessionRevoked(r)); err != nil {
 				return err
 			}
 		}
