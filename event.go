@@ -72,6 +72,9 @@ type Observation struct {
 	// "too_many_attempts"; for a session, "validated" or "renewed"; for a
 	// store, the operation that failed ("get_session", "create_user", …).
 	Outcome string
+	// Err is a store's failure (it matches ErrStoreUnavailable for an
+	// outage); nil for the other subjects.
+	Err error
 }
 
 // The subjects and outcomes of observations.
@@ -161,7 +164,7 @@ func (a *Auth) observeStore(store, op string, err error) {
 	if a.observe == nil || err == nil || isAnswer(err) {
 		return
 	}
-	a.observe(Observation{Subject: ObserveStore, Kind: store, Outcome: op})
+	a.observe(Observation{Subject: ObserveStore, Kind: store, Outcome: op, Err: err})
 }
 
 // ObserveStoreError reports err as a failure of the store's operation,

@@ -10,6 +10,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -64,8 +65,8 @@ func NewWithBackends(queue outbox.Queue, backends Backends) *Metrics {
 			Name: "latch_sessions_total", Help: "Sessions by outcome (created, validated, renewed, revoked).",
 		}, []string{"outcome"}),
 		storeErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "latch_store_errors_total", Help: "Failed store calls (outages, not missing rows) by backend and operation.",
-		}, []string{"backend", "operation"}),
+			Name: "latch_store_errors_total", Help: "Failed store calls (not missing rows) by backend and operation; outage=\"true\" when the backend did not answer.",
+		}, []string{"backend", "operation", "outage"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "latch_events_total", Help: "Events raised (and committed) by type.",
 		}, []string{"type"}),
@@ -183,7 +184,11 @@ func (m *Metrics) Observe(o latch.Observation) {
 		if backend == "" {
 			backend = o.Kind
 		}
-		m.storeErrs.WithLabelValues(backend, o.Outcome).Inc()
+		outage := "false"
+		if errors.Is(o.Err, latch.ErrStoreUnavailable) {
+			outage = "true"
+		}
+		m.storeErrs.WithLabelValues(backend, o.Outcome, outage).Inc()
 	}
 }
 

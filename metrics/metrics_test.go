@@ -136,20 +136,20 @@ func TestCoreCounters(t *testing.T) {
 
 	got := scrape(t, m)
 	for series, want := range map[string]float64{
-		`latch_tokens_total{kind="code",outcome="issued"}`:                   1,
-		`latch_tokens_total{kind="code",outcome="invalid"}`:                  2,
-		`latch_tokens_total{kind="code",outcome="too_many_attempts"}`:        2,
-		`latch_tokens_total{kind="link",outcome="issued"}`:                   2,
-		`latch_tokens_total{kind="link",outcome="consumed"}`:                 1,
-		`latch_tokens_total{kind="link",outcome="expired"}`:                  1,
-		`latch_sessions_total{outcome="created"}`:                            1,
-		`latch_sessions_total{outcome="validated"}`:                          2,
-		`latch_sessions_total{outcome="renewed"}`:                            1,
-		`latch_sessions_total{outcome="revoked"}`:                            1,
-		`latch_store_errors_total{backend="memory",operation="get_session"}`: 1,
-		`latch_events_total{type="token.issued"}`:                            3,
-		`latch_events_total{type="token.consumed"}`:                          1,
-		`latch_events_total{type="user.created"}`:                            1,
+		`latch_tokens_total{kind="code",outcome="issued"}`:                                 1,
+		`latch_tokens_total{kind="code",outcome="invalid"}`:                                2,
+		`latch_tokens_total{kind="code",outcome="too_many_attempts"}`:                      2,
+		`latch_tokens_total{kind="link",outcome="issued"}`:                                 2,
+		`latch_tokens_total{kind="link",outcome="consumed"}`:                               1,
+		`latch_tokens_total{kind="link",outcome="expired"}`:                                1,
+		`latch_sessions_total{outcome="created"}`:                                          1,
+		`latch_sessions_total{outcome="validated"}`:                                        2,
+		`latch_sessions_total{outcome="renewed"}`:                                          1,
+		`latch_sessions_total{outcome="revoked"}`:                                          1,
+		`latch_store_errors_total{backend="memory",operation="get_session",outage="true"}`: 1,
+		`latch_events_total{type="token.issued"}`:                                          3,
+		`latch_events_total{type="token.consumed"}`:                                        1,
+		`latch_events_total{type="user.created"}`:                                          1,
 	} {
 		if got[series] != want {
 			t.Errorf("%s = %v, want %v", series, got[series], want)
