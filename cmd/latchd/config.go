@@ -62,6 +62,7 @@ type options struct {
 	webhookURLs     []string
 	webhookSecrets  []string
 	webhookEvents   string
+	webhooksFile    string
 	// getenv reads the settings that have no flag (the OAuth providers).
 	getenv func(string) string
 }
@@ -122,6 +123,7 @@ func (o *options) settings() []setting {
 		{name: "webhook-url", usage: "send events to this URL, signed as Standard Webhooks says (repeatable; https, or http to loopback; in dev http anywhere)", list: &o.webhookURLs},
 		{name: "webhook-secret", usage: "secret that signs the webhooks, whsec_ and base64 (latchd webhook secret makes one); give two during a rotation, both sign (repeatable; never logged)", list: &o.webhookSecrets},
 		{name: "webhook-events", usage: "comma-separated event types sent to the webhooks, \"user.*\" for a prefix; unset: all", str: &o.webhookEvents},
+		{name: "webhooks-file", usage: "a JSON list of webhook endpoints, each with its own secrets and events: [{\"url\":\"https://…\",\"secrets\":[\"whsec_…\"],\"events\":[\"user.*\"]}] (keep it readable by latchd only); added to --webhook-url", str: &o.webhooksFile},
 		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
 	}
 }

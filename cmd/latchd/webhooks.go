@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,29 +21,63 @@ import (
 // when no URL is set. Every URL gets the same secrets and event filter.
 // http:// URLs are refused in prod, except to loopback.
 func (o *options) webhookDispatcher(queue outbox.Queue) (*webhook.Dispatcher, error) {
-	if len(o.webhookURLs) == 0 {
-		if len(o.webhookSecrets) > 0 {
-			return nil, errors.New("--webhook-secret without --webhook-url")
+	if len(o.webhookURLs) == 0 && len(o.webhookSecrets) > 0 {
+		return nil, errors.New("--webhook-secret without --webhook-url")
+	}
+	var endpoints []webhook.Endpoint
+	for _, u := range o.webhookURLs {
+		endpoints = append(endpoints, webhook.Endpoint{URL: u, Secrets: o.webhookSecrets, Events: splitList(o.webhookEvents)})
+	}
+	if o.webhooksFile != "" {
+		fromFile, err := readWebhooksFile(o.webhooksFile)
+		if err != nil {
+			return nil, err
 		}
+		endpoints = append(endpoints, fromFile...)
+	}
+	if len(endpoints) == 0 {
 		return nil, nil
 	}
 	if queue == nil {
 		queue = outbox.NewMemoryQueue() // validation only
 	}
-	d := &webhook.Dispatcher{Queue: queue, AllowHTTP: o.env == "dev", Timeout: min(o.mailTimeout, webhookTimeout)}
-	for _, u := range o.webhookURLs {
-		d.Endpoints = append(d.Endpoints, webhook.Endpoint{URL: u, Secrets: o.webhookSecrets, Events: splitList(o.webhookEvents)})
-	}
+	d := &webhook.Dispatcher{Queue: queue, Endpoints: endpoints, AllowHTTP: o.env == "dev", Timeout: min(o.mailTimeout, webhookTimeout)}
 	if err := d.Check(); err != nil {
 		// The package's errors show redacted URLs and never a secret.
-		return nil, fmt.Errorf("--webhook-url/--webhook-secret: %w", err)
+		return nil, fmt.Errorf("webhooks (--webhook-url, --webhook-secret, --webhooks-file): %w", err)
 	}
-	for _, t := range splitList(o.webhookEvents) {
-		if !knownEventFilter(t) {
-			return nil, fmt.Errorf("--webhook-events: %q is no event type (%v) nor prefix.*", t, latch.EventTypes)
+	for _, e := range endpoints {
+		for _, t := range e.Events {
+			if !knownEventFilter(t) {
+				return nil, fmt.Errorf("webhooks: event filter %q is no event type (%v) nor prefix.*", t, latch.EventTypes)
+			}
 		}
 	}
 	return d, nil
+}
+
+// readWebhooksFile reads the --webhooks-file list.
+func readWebhooksFile(path string) ([]webhook.Endpoint, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--webhooks-file: %w", err)
+	}
+	var list []struct {
+		URL     string   `json:"url"`
+		Secrets []string `json:"secrets"`
+		Events  []string `json:"events"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&list); err != nil {
+		// The decoder's errors name fields and offsets, never values.
+		return nil, fmt.Errorf("--webhooks-file %s: want [{\"url\",\"secrets\",\"events\"}]: %v", path, err)
+	}
+	out := make([]webhook.Endpoint, len(list))
+	for i, e := range list {
+		out[i] = webhook.Endpoint{URL: e.URL, Secrets: e.Secrets, Events: e.Events}
+	}
+	return out, nil
 }
 
 // webhookTimeout bounds one webhook attempt (less if --mail-timeout is).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -272,6 +273,45 @@ func TestWebhookSettings(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), secret) {
 			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+}
+
+// TestWebhooksFile reads per-endpoint secrets and filters from
+// --webhooks-file, beside --webhook-url.
+func TestWebhooksFile(t *testing.T) {
+	t.Parallel()
+	s1, s2, s3 := webhook.NewSecret(), webhook.NewSecret(), webhook.NewSecret()
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.json", `[{"url":"https://a.example.com/h","secrets":["`+s1+`","`+s2+`"],"events":["user.*"]},{"url":"https://b.example.com/h","secrets":["`+s3+`"]}]`)
+	o := options{env: "prod", webhookURLs: []string{"https://c.example.com/h"}, webhookSecrets: []string{s3}, webhooksFile: good, mailTimeout: 30 * time.Second}
+	d, err := o.webhookDispatcher(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Endpoints) != 3 || d.Endpoints[1].URL != "https://a.example.com/h" || len(d.Endpoints[1].Secrets) != 2 || d.Endpoints[1].Events[0] != "user.*" || len(d.Endpoints[2].Events) != 0 {
+		t.Errorf("endpoints %+v", d.Endpoints)
+	}
+	for name, text := range map[string]string{
+		"unknown-field.json": `[{"url":"https://a.example.com/h","secret":"` + s1 + `"}]`,
+		"bad-event.json":     `[{"url":"https://a.example.com/h","secrets":["` + s1 + `"],"events":["user.nope"]}]`,
+		"http.json":          `[{"url":"http://a.example.com/h","secrets":["` + s1 + `"]}]`,
+		"no-secret.json":     `[{"url":"https://a.example.com/h"}]`,
+		"not-json.json":      `{`,
+	} {
+		o := options{env: "prod", webhooksFile: write(name, text), mailTimeout: 30 * time.Second}
+		_, err := o.webhookDispatcher(nil)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if strings.Contains(err.Error(), s1) {
+			t.Errorf("%s: the error shows a secret: %v", name, err)
 		}
 	}
 }
