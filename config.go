@@ -1,6 +1,7 @@
 package latch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -110,6 +111,24 @@ type Config struct {
 	// NormalizeEmailKey): keys are then stored and looked up exactly as
 	// given. By default "Ada@Example.com" and "ada@example.com" are one key.
 	EmailKeysAsGiven bool
+
+	// OnEvent receives each Event (a user created, a session revoked, …)
+	// after the transaction that made it commits, never when it rolls
+	// back; outside Auth.InTx and Auth.InUserTx, or on a store without
+	// transactions, right after the write. It runs on the caller's
+	// goroutine: keep it short, and never block on the network.
+	OnEvent func(ctx context.Context, e Event)
+	// RecordEvent, when set, receives each Event where the fact happens,
+	// with the caller's context: inside the transaction when there is
+	// one, so a durable queue in the same database (webhook.Dispatcher.
+	// Record on the store's outbox) writes it in that transaction and it
+	// exists if and only if the change commits. Its error fails the
+	// operation (and rolls its transaction back).
+	RecordEvent func(ctx context.Context, e Event) error
+	// Observe receives the outcomes counted for metrics (sessions
+	// validated and renewed, tokens refused, store calls that failed) as
+	// they happen. It is on the session-validation hot path: keep it cheap.
+	Observe func(o Observation)
 }
 
 // Auth is the entry point: users, keys and sessions. It is safe for
@@ -142,6 +161,10 @@ type Auth struct {
 	dummyOnce sync.Once
 	dummyHash string
 
+	onEvent     func(context.Context, Event)
+	recordEvent func(context.Context, Event) error
+	observe     func(Observation)
+
 	kindsMu sync.Mutex
 	kinds   map[string]bool // token kinds registered by handlers
 }
@@ -156,6 +179,7 @@ func New(cfg Config) (*Auth, error) {
 		genUserID: cfg.GenerateUserID, tokenLength: cfg.SessionTokenLength,
 		emailAsIs: cfg.EmailKeysAsGiven,
 		kinds:     map[string]bool{},
+		onEvent:   cfg.OnEvent, recordEvent: cfg.RecordEvent, observe: cfg.Observe,
 	}
 	if cfg.Store != nil {
 		if a.users == nil {

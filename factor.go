@@ -112,7 +112,13 @@ func (a *Auth) CreateFactor(ctx context.Context, f FactorRecord) (FactorRecord, 
 	if f.CreatedAt == 0 {
 		f.CreatedAt = ms(a.now())
 	}
-	if err := a.factors.CreateFactor(ctx, f); err != nil {
+	err := a.withEvent(ctx, a.userTx, func(ctx context.Context) error {
+		if err := a.factors.CreateFactor(ctx, f); err != nil {
+			return err
+		}
+		return a.RaiseEvent(ctx, factorEvent(EventFactorAdded, f))
+	})
+	if err != nil {
 		return FactorRecord{}, fmt.Errorf("latch: create factor: %w", err)
 	}
 	return f, nil
@@ -160,26 +166,61 @@ func (a *Auth) UpdateFactor(ctx context.Context, f FactorRecord) error {
 	return nil
 }
 
-// DeleteFactor removes one factor.
+// DeleteFactor removes one factor (EventFactorRemoved when it existed).
 func (a *Auth) DeleteFactor(ctx context.Context, id string) error {
 	if a.factors == nil {
 		return ErrNoFactorStore
 	}
-	if err := a.factors.DeleteFactor(ctx, id); err != nil {
+	err := a.withEvent(ctx, a.userTx, func(ctx context.Context) error {
+		f, err := a.factors.GetFactor(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := a.factors.DeleteFactor(ctx, id); err != nil {
+			return err
+		}
+		return a.RaiseEvent(ctx, factorEvent(EventFactorRemoved, f))
+	})
+	if err != nil {
 		return fmt.Errorf("latch: delete factor: %w", err)
 	}
 	return nil
 }
 
-// DeleteUserFactors removes all of the user's factors.
+// DeleteUserFactors removes all of the user's factors, with an
+// EventFactorRemoved for each.
 func (a *Auth) DeleteUserFactors(ctx context.Context, userID string) error {
 	if a.factors == nil {
 		return nil
 	}
-	if err := a.factors.DeleteFactorsByUser(ctx, userID); err != nil {
+	err := a.withEvent(ctx, a.userTx, func(ctx context.Context) error {
+		fs, err := a.factors.ListFactors(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if err := a.factors.DeleteFactorsByUser(ctx, userID); err != nil {
+			return err
+		}
+		for _, f := range fs {
+			if err := a.RaiseEvent(ctx, factorEvent(EventFactorRemoved, f)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("latch: delete factors: %w", err)
 	}
 	return nil
+}
+
+// factorEvent names the factor by its kind and id: a passkey's id is its
+// public credential id, a TOTP factor's a random id; neither is a secret.
+func factorEvent(typ string, f FactorRecord) Event {
+	return Event{Type: typ, UserID: f.UserID, Data: map[string]string{"factor": f.Kind, "factorId": f.ID}}
 }
 
 func checkFactor(f FactorRecord) error {

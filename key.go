@@ -219,7 +219,18 @@ func (a *Auth) UpdateKeyPassword(ctx context.Context, providerID, providerUserID
 	if err != nil {
 		return Key{}, fmt.Errorf("latch: update key password: %w", notFound(err, ErrInvalidKeyID))
 	}
-	return a.GetKey(ctx, providerID, providerUserID)
+	k, err := a.GetKey(ctx, providerID, providerUserID)
+	if err != nil {
+		return Key{}, err
+	}
+	data := map[string]string{"provider": providerID}
+	if pw == nil {
+		data["removed"] = "true"
+	}
+	if err := a.RaiseEvent(ctx, Event{Type: EventUserPasswordChanged, UserID: k.UserID, Data: data}); err != nil {
+		return Key{}, fmt.Errorf("latch: update key password: %w", err)
+	}
+	return k, nil
 }
 
 // DeleteKey removes one key; it succeeds whether or not the key exists. An

@@ -148,7 +148,14 @@ func (a *Auth) CreateSession(ctx context.Context, opts CreateSessionOptions) (Se
 		ActiveExpires: ms(activeExp), IdleExpires: ms(idleExp),
 		Attributes: attrs,
 	}
-	if err := a.sessions.CreateSession(ctx, rec); err != nil {
+	err = a.withEvent(ctx, a.txOf(a.sessions), func(ctx context.Context) error {
+		if err := a.sessions.CreateSession(ctx, rec); err != nil {
+			a.observeStore("sessions", "create_session", err)
+			return err
+		}
+		return a.RaiseEvent(ctx, Event{Type: EventSessionCreated, UserID: rec.UserID, Data: map[string]string{"sessionId": a.eventSessionID(rec.ID)}})
+	})
+	if err != nil {
 		return Session{}, fmt.Errorf("latch: create session: %w", notFound(err, ErrInvalidUserID))
 	}
 	s := a.sessionFromRecord(rec, userFromRecord(user), now)
@@ -166,6 +173,7 @@ func (a *Auth) ValidateSession(ctx context.Context, token string) (Session, erro
 		return Session{}, err
 	}
 	if s.State == StateActive {
+		a.Observe(Observation{Subject: ObserveSession, Outcome: OutcomeValidated})
 		return s, nil
 	}
 	// Keep the session's own idle period across renewals.
@@ -182,8 +190,11 @@ func (a *Auth) ValidateSession(ctx context.Context, token string) (Session, erro
 		if errors.Is(err, ErrNotFound) { // invalidated meanwhile
 			return Session{}, fmt.Errorf("latch: validate session: %w", ErrInvalidSessionID)
 		}
+		a.observeStore("sessions", "renew_session", err)
 		return Session{}, fmt.Errorf("latch: validate session: renewing: %w", err)
 	}
+	a.Observe(Observation{Subject: ObserveSession, Outcome: OutcomeValidated})
+	a.Observe(Observation{Subject: ObserveSession, Outcome: OutcomeRenewed})
 	s.ActiveExpires, s.IdleExpires = fromMS(ms(activeExp)), fromMS(ms(idleExp))
 	s.State, s.Fresh = StateActive, true
 	return s, nil
@@ -232,6 +243,7 @@ func (a *Auth) sessionByID(ctx context.Context, id string) (Session, error) {
 		}
 	}
 	if err != nil {
+		a.observeStore("sessions", "get_session", err)
 		return Session{}, notFound(err, ErrInvalidSessionID)
 	}
 	now := a.now()
@@ -346,10 +358,47 @@ func (a *Auth) InvalidateSession(ctx context.Context, sessionID string) error {
 	if err := a.checkSessionID(sessionID); err != nil {
 		return fmt.Errorf("latch: invalidate session: %w", err)
 	}
-	if err := a.sessions.DeleteSession(ctx, sessionID); err != nil {
+	if err := a.revokeSession(ctx, sessionID); err != nil {
 		return fmt.Errorf("latch: invalidate session: %w", err)
 	}
 	return nil
+}
+
+// revokeSession deletes a session by its stored id and raises
+// EventSessionRevoked when it existed (read first only when events are
+// wanted).
+func (a *Auth) revokeSession(ctx context.Context, id string) error {
+	if !a.EventsWanted() {
+		return a.sessions.DeleteSession(ctx, id)
+	}
+	rec, err := a.sessions.GetSession(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return a.sessions.DeleteSession(ctx, id)
+	}
+	if err != nil {
+		return err
+	}
+	return a.withEvent(ctx, a.txOf(a.sessions), func(ctx context.Context) error {
+		if err := a.sessions.DeleteSession(ctx, id); err != nil {
+			return err
+		}
+		return a.RaiseEvent(ctx, a.sessionRevoked(rec))
+	})
+}
+
+func (a *Auth) sessionRevoked(r SessionRecord) Event {
+	return Event{Type: EventSessionRevoked, UserID: r.UserID, Data: map[string]string{"sessionId": a.eventSessionID(r.ID)}}
+}
+
+// eventSessionID is how events name a session: its stored id, the SHA-256
+// of its token, in the default profile; in the lucia2 profile, where the
+// stored id is the token itself, the SHA-256 of it, so that no event ever
+// carries a credential.
+func (a *Auth) eventSessionID(id string) string {
+	if a.profile == ProfileLucia2 {
+		return HashToken(id)
+	}
+	return id
 }
 
 // InvalidateSessionToken deletes the session a token (Session.Token, the
@@ -359,7 +408,7 @@ func (a *Auth) InvalidateSessionToken(ctx context.Context, token string) error {
 	if checkID("session token", token) != nil {
 		return fmt.Errorf("latch: invalidate session: %w", ErrInvalidSessionID)
 	}
-	if err := a.sessions.DeleteSession(ctx, a.SessionID(token)); err != nil {
+	if err := a.revokeSession(ctx, a.SessionID(token)); err != nil {
 		return fmt.Errorf("latch: invalidate session: %w", err)
 	}
 	return nil
@@ -398,7 +447,31 @@ func (a *Auth) InvalidateAllUserSessions(ctx context.Context, userID string) err
 	if checkID("user id", userID) != nil {
 		return nil
 	}
-	if err := a.sessions.DeleteSessionsByUser(ctx, userID); err != nil {
+	var live []SessionRecord
+	if a.EventsWanted() {
+		recs, err := a.sessions.ListSessions(ctx, userID)
+		if err != nil {
+			return fmt.Errorf("latch: invalidate user sessions: %w", err)
+		}
+		now := ms(a.now())
+		for _, r := range recs {
+			if r.IdleExpires > now {
+				live = append(live, r)
+			}
+		}
+	}
+	err := a.withEvent(ctx, a.txOf(a.sessions), func(ctx context.Context) error {
+		if err := a.sessions.DeleteSessionsByUser(ctx, userID); err != nil {
+			return err
+		}
+		for _, r := range live {
+			if err := a.RaiseEvent(ctx, a.sessionRevoked(r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("latch: invalidate user sessions: %w", err)
 	}
 	return nil

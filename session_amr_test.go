@@ -1,8 +1,10 @@
 package latch_test
 
 import (
+	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/latchauth/latch"
@@ -77,5 +79,44 @@ func TestFactorInputChecked(t *testing.T) {
 		if _, err := auth.CreateFactor(ctx, f); !errors.Is(err, latch.ErrInvalidRequest) {
 			t.Errorf("CreateFactor(%q, %q, %q, %d bytes) = %v, want ErrInvalidRequest", f.ID, f.Kind, f.Name, len(f.Data), err)
 		}
+	}
+}
+
+// TestFactorEvents: adding and removing a factor raise factor.added and
+// factor.removed with its kind, after the write.
+func TestFactorEvents(t *testing.T) {
+	ctx := t.Context()
+	var got []string
+	auth, err := latch.New(latch.Config{Store: memory.New(), OnEvent: func(_ context.Context, e latch.Event) {
+		if strings.HasPrefix(e.Type, "factor.") {
+			got = append(got, e.Type+" "+e.Data["factor"]+" "+e.Data["factorId"])
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := auth.CreateUser(ctx, latch.CreateUserOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []latch.FactorRecord{{ID: "t1", Kind: latch.FactorTOTP}, {ID: "p1", Kind: latch.FactorPasskey}, {ID: "p2", Kind: latch.FactorPasskey}} {
+		f.UserID = u.ID
+		if _, err := auth.CreateFactor(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := auth.DeleteFactor(ctx, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := auth.DeleteFactor(ctx, "t1"); err != nil { // gone: no event
+		t.Fatal(err)
+	}
+	if err := auth.DeleteUserFactors(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"factor.added totp t1", "factor.added passkey p1", "factor.added passkey p2",
+		"factor.removed totp t1", "factor.removed passkey p1", "factor.removed passkey p2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
 	}
 }

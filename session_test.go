@@ -1,6 +1,7 @@
 package latch_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -200,5 +201,36 @@ func TestSessionJSON(t *testing.T) {
 	}
 	if user, _ := got["user"].(map[string]any); user["id"] != u.ID {
 		t.Errorf("session JSON user = %v, want id %q", got["user"], u.ID)
+	}
+}
+
+// TestEventsNeverCarrySessionTokens: in the lucia2 profile the stored
+// session id is the token, so events name the session by its digest.
+func TestEventsNeverCarrySessionTokens(t *testing.T) {
+	for _, p := range []latch.Profile{latch.ProfileDefault, latch.ProfileLucia2} {
+		var got []latch.Event
+		a, err := latch.New(latch.Config{Store: memory.New(), Profile: p, OnEvent: func(_ context.Context, e latch.Event) { got = append(got, e) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := a.CreateUser(t.Context(), latch.CreateUserOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := a.CreateSession(t.Context(), latch.CreateSessionOptions{UserID: u.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.InvalidateSessionToken(t.Context(), s.Token); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 {
+			t.Fatalf("%q: %d events, want user.created, session.created, session.revoked", p, len(got))
+		}
+		for _, e := range got[1:] {
+			if id := e.Data["sessionId"]; id != latch.HashToken(s.Token) || strings.Contains(id, s.Token) {
+				t.Errorf("%q: %s names the session %q, want the token's digest", p, e.Type, id)
+			}
+		}
 	}
 }

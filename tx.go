@@ -11,13 +11,15 @@ import "context"
 // When the stores are split (sessions and tokens in Redis beside SQL) or do
 // not implement Transactor (the memory store), no transaction can span
 // them: fn runs as it is, and its writes are not rolled back when it fails.
+// Events raised in fn (RaiseEvent) reach Config.OnEvent after the commit,
+// never after a rollback; without a transaction, as they are raised.
 // Atomic reports which case applies; order the writes in fn so that an
 // interruption leaves a safe state either way.
 func (a *Auth) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if a.tx == nil {
 		return fn(ctx)
 	}
-	return a.tx.InTx(ctx, fn)
+	return a.inTxHolding(ctx, a.tx, fn)
 }
 
 // Atomic reports whether InTx runs its function in one transaction.
@@ -33,5 +35,5 @@ func (a *Auth) InUserTx(ctx context.Context, fn func(ctx context.Context) error)
 	if a.userTx == nil {
 		return fn(ctx)
 	}
-	return a.userTx.InTx(ctx, fn)
+	return a.inTxHolding(ctx, a.userTx, fn)
 }

@@ -66,7 +66,14 @@ func (a *Auth) CreateUser(ctx context.Context, opts CreateUserOptions) (User, er
 		}
 		key = &k
 	}
-	if err := a.users.CreateUser(ctx, UserRecord{ID: id, Attributes: attrs}, key); err != nil {
+	err = a.withEvent(ctx, a.userTx, func(ctx context.Context) error {
+		if err := a.users.CreateUser(ctx, UserRecord{ID: id, Attributes: attrs}, key); err != nil {
+			a.observeStore("users", "create_user", err)
+			return err
+		}
+		return a.RaiseEvent(ctx, Event{Type: EventUserCreated, UserID: id})
+	})
+	if err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			if key != nil {
 				if _, kerr := a.keys.GetKey(ctx, key.ID); kerr == nil {
@@ -141,7 +148,25 @@ func (a *Auth) DeleteUser(ctx context.Context, userID string) error {
 			return fmt.Errorf("latch: delete user: keys: %w", err)
 		}
 	}
-	if err := a.users.DeleteUser(ctx, userID); err != nil {
+	existed := false
+	if a.EventsWanted() {
+		_, err := a.users.GetUser(ctx, userID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("latch: delete user: %w", err)
+		}
+		existed = err == nil
+	}
+	err := a.withEvent(ctx, a.userTx, func(ctx context.Context) error {
+		if err := a.users.DeleteUser(ctx, userID); err != nil {
+			a.observeStore("users", "delete_user", err)
+			return err
+		}
+		if !existed {
+			return nil
+		}
+		return a.RaiseEvent(ctx, Event{Type: EventUserDeleted, UserID: userID})
+	})
+	if err != nil {
 		return fmt.Errorf("latch: delete user: %w", err)
 	}
 	return nil

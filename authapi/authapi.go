@@ -219,6 +219,10 @@ type Config struct {
 	// pattern ("POST /api/auth/sign-in", or "(unmatched)"), status and
 	// duration (for metrics).
 	OnRequest func(route string, status int, d time.Duration)
+	// JobHandlers adds the handlers of other job kinds to the queue's
+	// workers: webhook.JobKind's, for one. The handler's own kinds cannot
+	// be replaced.
+	JobHandlers map[string]outbox.Handler
 }
 
 // Handler serves the JSON API under /api/auth, the dev outbox under
@@ -398,8 +402,15 @@ func New(cfg Config) (*Handler, error) {
 		h.queue = outbox.NewMemoryQueue()
 	}
 	h.root = h.routes()
+	handlers := h.jobHandlers()
+	for kind, f := range cfg.JobHandlers {
+		if _, taken := handlers[kind]; taken || f == nil {
+			return nil, fmt.Errorf("authapi: Config.JobHandlers: kind %q is taken or its handler nil", kind)
+		}
+		handlers[kind] = f
+	}
 	h.runner = &outbox.Runner{
-		Queue: h.queue, Handlers: h.jobHandlers(), Workers: cfg.MailWorkers,
+		Queue: h.queue, Handlers: handlers, Workers: cfg.MailWorkers,
 		MaxAttempts: cfg.MailMaxAttempts, Backoff: cfg.MailBackoff, Timeout: cfg.MailTimeout, Lease: cfg.MailLease,
 		Now: h.auth.Now, Logger: h.log, Observe: cfg.OnDelivery,
 	}
@@ -480,6 +491,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.Ser
 // then stop; Close waits for them or for ctx. What is left stays in a
 // durable Queue for the next start. Call it after http.Server.Shutdown.
 func (h *Handler) Close(ctx context.Context) error { return h.runner.Close(ctx) }
+
+// NotifyQueue wakes the queue's workers to look for due jobs now: call it
+// after queueing a job of Config.JobHandlers (after its transaction
+// committed).
+func (h *Handler) NotifyQueue() { h.runner.Notify() }
 
 // Sessions returns the session manager the handler uses, for wrapping the
 // application's own handlers with the same cookies.

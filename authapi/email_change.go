@@ -128,6 +128,9 @@ func (h *Handler) confirmEmailChange(r *http.Request, value string) (latch.User,
 		if u, err = h.auth.UpdateUserAttributes(ctx, cur.ID, latch.Attributes{attrEmail: newEmail, attrEmailVerified: true}); err != nil {
 			return err
 		}
+		if err := h.auth.RaiseEvent(ctx, latch.Event{Type: latch.EventUserEmailChanged, UserID: cur.ID}); err != nil {
+			return err
+		}
 		return h.voidUserTokens(ctx, cur.ID)
 	})
 	if err != nil {

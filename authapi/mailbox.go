@@ -69,7 +69,11 @@ func (h *Handler) claimMailbox(ctx context.Context, u latch.User, replacing stri
 	if u.Attributes.Bool(attrEmailVerified) {
 		return u, nil
 	}
-	return h.auth.UpdateUserAttributes(ctx, u.ID, latch.Attributes{attrEmailVerified: true})
+	u, err := h.auth.UpdateUserAttributes(ctx, u.ID, latch.Attributes{attrEmailVerified: true})
+	if err != nil {
+		return latch.User{}, err
+	}
+	return u, h.auth.RaiseEvent(ctx, latch.Event{Type: latch.EventUserEmailVerified, UserID: u.ID})
 }
 
 // dropOtherPasswords removes, when the user's address is not verified yet,

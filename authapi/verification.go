@@ -90,9 +90,22 @@ func (h *Handler) verifyCode(r *http.Request, code string) (latch.Session, error
 // markVerified sets email_verified and retires the user's verification
 // links.
 func (h *Handler) markVerified(ctx context.Context, userID string) (latch.User, error) {
+	wasVerified := false
+	if h.auth.EventsWanted() {
+		before, err := h.auth.GetUser(ctx, userID)
+		if err != nil {
+			return latch.User{}, err
+		}
+		wasVerified = before.Attributes.Bool(attrEmailVerified)
+	}
 	u, err := h.auth.UpdateUserAttributes(ctx, userID, latch.Attributes{attrEmailVerified: true})
 	if err != nil {
 		return latch.User{}, err
+	}
+	if !wasVerified {
+		if err := h.auth.RaiseEvent(ctx, latch.Event{Type: latch.EventUserEmailVerified, UserID: userID}); err != nil {
+			return latch.User{}, err
+		}
 	}
 	if err := h.links.InvalidateAllUserTokens(ctx, userID); err != nil {
 		h.log.WarnContext(ctx, "retiring verification links failed", "err", err)

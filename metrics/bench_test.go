@@ -26,13 +26,18 @@ func BenchmarkSession(b *testing.B) {
 			name = "metrics"
 		}
 		b.Run(name, func(b *testing.B) {
-			auth, err := latch.New(latch.Config{Store: memory.New(), Env: latch.EnvDev})
+			lc := latch.Config{Store: memory.New(), Env: latch.EnvDev}
+			var m *metrics.Metrics
+			if withMetrics {
+				m = metrics.New(nil)
+				lc.OnEvent, lc.Observe = m.ObserveEvent, m.Observe
+			}
+			auth, err := latch.New(lc)
 			if err != nil {
 				b.Fatal(err)
 			}
 			cfg := authapi.Config{Auth: auth, BaseURL: "http://localhost", Dev: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			if withMetrics {
-				m := metrics.New(nil)
 				cfg.OnRequest, cfg.OnDelivery = m.ObserveRequest, m.ObserveDelivery
 			}
 			h, err := authapi.New(cfg)
@@ -71,5 +76,15 @@ func BenchmarkObserveRequest(b *testing.B) {
 	m := metrics.New(nil)
 	for b.Loop() {
 		m.ObserveRequest("GET /api/auth/session", http.StatusOK, 1000)
+	}
+}
+
+// BenchmarkObserveValidated is what the session hook adds to each
+// validation: one latch.Config.Observe call that counts it.
+func BenchmarkObserveValidated(b *testing.B) {
+	m := metrics.New(nil)
+	o := latch.Observation{Subject: latch.ObserveSession, Outcome: latch.OutcomeValidated}
+	for b.Loop() {
+		m.Observe(o)
 	}
 }

@@ -46,9 +46,26 @@ var (
 // store's writer (sqlite.Store.DB), so the queue's writes queue with the
 // store's.
 type SQLQueue struct {
-	db *sql.DB
-	d  Dialect
-	q  sqlQueries
+	db     *sql.DB
+	d      Dialect
+	q      sqlQueries
+	txFrom func(ctx context.Context) Execer
+}
+
+// Execer runs a statement: *sql.DB and *sql.Tx are ones; a store whose
+// transactions are not database/sql's adapts its own.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// WithTx makes Enqueue write in the store's transaction that its context
+// carries: from returns that transaction, or nil for none. A job queued
+// from inside the store's latch.Auth.InTx then exists if and only if the
+// transaction commits (the transactional outbox). The stores' Outbox
+// methods set it. It returns q.
+func (q *SQLQueue) WithTx(from func(ctx context.Context) Execer) *SQLQueue {
+	q.txFrom = from
+	return q
 }
 
 type sqlQueries struct {
@@ -114,7 +131,13 @@ func (q *SQLQueue) Enqueue(ctx context.Context, j Job) error {
 	if payload == nil {
 		payload = []byte{}
 	}
-	res, err := q.db.ExecContext(ctx, q.q.insert, j.ID, j.Kind, payload, millis(j.RunAt))
+	var db Execer = q.db
+	if q.txFrom != nil {
+		if tx := q.txFrom(ctx); tx != nil {
+			db = tx
+		}
+	}
+	res, err := db.ExecContext(ctx, q.q.insert, j.ID, j.Kind, payload, millis(j.RunAt))
 	if err != nil {
 		if q.d.IsDuplicate != nil && q.d.IsDuplicate(err) {
 			return ErrDuplicate

@@ -132,17 +132,20 @@ func (p *PasswordTokens) Validate(ctx context.Context, value, userID string) (To
 func (p *PasswordTokens) ValidateWithData(ctx context.Context, value, userID string) (Token, []byte, error) {
 	const op = "validate"
 	if !p.h.validValue(value) || !validUserID(userID) {
+		p.h.observe(latch.OutcomeInvalid)
 		return Token{}, nil, p.h.wrap(op, ErrInvalidToken)
 	}
 	now := p.h.auth.Now()
 	n, err := p.h.store.AddAttempt(ctx, p.h.kind, userID, now.UnixMilli(), now.Add(p.h.expiresIn).UnixMilli())
 	if err != nil {
 		if errors.Is(err, latch.ErrNotFound) { // no such user: no code of theirs
+			p.h.observe(latch.OutcomeInvalid)
 			return Token{}, nil, p.h.wrap(op, ErrInvalidToken)
 		}
 		return Token{}, nil, p.h.wrap(op, err)
 	}
 	if n > p.maxAttempts {
+		p.h.observe(latch.OutcomeTooManyAttempts)
 		return Token{}, nil, p.h.wrap(op, ErrTooManyAttempts)
 	}
 	rec, expired, err := p.h.take(ctx, op, value, userID)
@@ -161,6 +164,9 @@ func (p *PasswordTokens) ValidateWithData(ctx context.Context, value, userID str
 		if err := p.h.store.DeleteUserTokens(ctx, userID, p.h.kind); err != nil {
 			return Token{}, nil, p.h.wrap(op, err)
 		}
+		// The take above counted this wrong code as invalid; the limit it
+		// reached is counted too.
+		p.h.observe(latch.OutcomeTooManyAttempts)
 		return Token{}, nil, p.h.wrap(op, ErrTooManyAttempts)
 	}
 	return Token{}, nil, &WrongCodeError{AttemptsLeft: p.maxAttempts - n, err: err}
@@ -188,7 +194,7 @@ func (p *PasswordTokens) Invalidate(ctx context.Context, value, userID string) e
 	}
 	// The store deletes by (kind, id) alone; TakeToken is its delete that
 	// checks the user.
-	if _, _, err := p.h.take(ctx, "invalidate", value, userID); err != nil && !errors.Is(err, ErrInvalidToken) {
+	if _, _, err := p.h.takeQuiet(ctx, "invalidate", value, userID); err != nil && !errors.Is(err, ErrInvalidToken) {
 		return err
 	}
 	return nil

@@ -328,9 +328,10 @@ func (h *handler) put(ctx context.Context, op, userID, sessionID string, gen fun
 				return Token{}, h.wrap(op, err)
 			}
 		}
-		err = h.store.PutToken(ctx, rec)
+		err = h.putRecord(ctx, rec)
 		switch {
 		case err == nil:
+			h.observe(latch.OutcomeIssued)
 			return Token{Kind: h.kind, UserID: userID, ExpiresAt: msTime(rec.Expires), value: value}, nil
 		case errors.Is(err, latch.ErrDuplicate):
 			continue
@@ -343,10 +344,52 @@ func (h *handler) put(ctx context.Context, op, userID, sessionID string, gen fun
 	return Token{}, h.wrap(op, ErrDuplicateToken)
 }
 
+// putRecord stores the token and raises latch.EventTokenIssued; in one
+// transaction when the Auth records events (latch.Config.RecordEvent), so
+// that the event's durable record and the token commit together.
+func (h *handler) putRecord(ctx context.Context, rec latch.TokenRecord) error {
+	put := func(ctx context.Context) error {
+		if err := h.store.PutToken(ctx, rec); err != nil {
+			h.auth.ObserveStoreError("tokens", "put_token", err)
+			return err
+		}
+		return h.auth.RaiseEvent(ctx, latch.Event{Type: latch.EventTokenIssued, UserID: rec.UserID, Data: map[string]string{"kind": h.kind}})
+	}
+	if !h.auth.RecordsEvents() {
+		return put(ctx)
+	}
+	return h.auth.InTx(ctx, put)
+}
+
+// observe reports an outcome of this kind of token (latch.Config.Observe).
+func (h *handler) observe(outcome string) {
+	h.auth.Observe(latch.Observation{Subject: latch.ObserveToken, Kind: h.kind, Outcome: outcome})
+}
+
 // take consumes the token with this value (of this user, when userID is
 // not ""). It returns the record even when it has expired, with the
 // expired flag, so the caller decides; an unknown value is ErrInvalidToken.
+// It reports the outcome: invalid, expired, or consumed (with
+// latch.EventTokenConsumed).
 func (h *handler) take(ctx context.Context, op, value, userID string) (latch.TokenRecord, bool, error) {
+	rec, expired, err := h.takeQuiet(ctx, op, value, userID)
+	switch {
+	case errors.Is(err, ErrInvalidToken):
+		h.observe(latch.OutcomeInvalid)
+	case err != nil:
+	case expired:
+		h.observe(latch.OutcomeExpired)
+	default:
+		h.observe(latch.OutcomeConsumed)
+		if err := h.auth.RaiseEvent(ctx, latch.Event{Type: latch.EventTokenConsumed, UserID: rec.UserID, Data: map[string]string{"kind": h.kind}}); err != nil {
+			return latch.TokenRecord{}, false, h.wrap(op, err)
+		}
+	}
+	return rec, expired, err
+}
+
+// takeQuiet is take without reporting: for deletes that are no use.
+func (h *handler) takeQuiet(ctx context.Context, op, value, userID string) (latch.TokenRecord, bool, error) {
 	if !h.validValue(value) {
 		return latch.TokenRecord{}, false, h.wrap(op, ErrInvalidToken)
 	}
@@ -356,6 +399,7 @@ func (h *handler) take(ctx context.Context, op, value, userID string) (latch.Tok
 	}
 	rec, err := h.store.TakeToken(ctx, h.kind, id, userID)
 	if err != nil {
+		h.auth.ObserveStoreError("tokens", "take_token", err)
 		if errors.Is(err, latch.ErrNotFound) {
 			return latch.TokenRecord{}, false, h.wrap(op, ErrInvalidToken)
 		}

@@ -401,6 +401,9 @@ func benchBackend(ctx context.Context, cfg *config, bin string, b httpBackend, t
 	if err := get(ctx, http.DefaultClient, p.url+"/api/auth/session", tokens[0]); err != nil {
 		return fail(fmt.Errorf("first request: %w", err))
 	}
+	if cfg.metricsOverhead {
+		return append(rows, compareMetrics(ctx, cfg, bin, b, p, tokens, title)...)
+	}
 	for _, c := range cfg.conns {
 		r, err := load(ctx, p.url, tokens, c, cfg.httpWarmup, cfg.httpDuration)
 		row := Row{Section: secHTTP, Operation: title(c), Store: b.name}
@@ -418,6 +421,71 @@ func benchBackend(ctx context.Context, cfg *config, bin string, b httpBackend, t
 		}
 		cfg.logf("http: %s: %d conns: %.0f req/s, p50 %v, p99 %v, %d errors", b.name, c, rps, r.p50, r.p99, r.errors)
 		rows = append(rows, row)
+	}
+	return rows
+}
+
+// compareMetrics runs a second latchd with --metrics-addr beside plain
+// (same store, same sessions) and, for each load level, alternates the
+// load between the two for -rounds rounds (plain first in odd rounds,
+// second in even ones), so that the machine's drift falls on both. It
+// returns a row for each and logs the ratio.
+func compareMetrics(ctx context.Context, cfg *config, bin string, b httpBackend, plain *latchdProc, tokens []string, title func(int) string) []Row {
+	var rows []Row
+	name := b.name + "+metrics"
+	withM, err := startLatchd(ctx, cfg, bin, append(slices.Clone(b.args), "--metrics-addr", "127.0.0.1:0"))
+	if err == nil {
+		defer withM.stop()
+		err = get(ctx, http.DefaultClient, withM.url+"/api/auth/session", tokens[0])
+	}
+	if err != nil {
+		for _, c := range cfg.conns {
+			rows = append(rows, Row{Section: secHTTP, Operation: title(c), Store: name, Error: shortErr(err)})
+		}
+		return rows
+	}
+	for _, c := range cfg.conns {
+		var sum [2]loadResult
+		var failed error
+		for round := range cfg.rounds {
+			order := []int{0, 1}
+			if round%2 == 1 {
+				order = []int{1, 0}
+			}
+			for _, i := range order {
+				base := []string{plain.url, withM.url}[i]
+				r, err := load(ctx, base, tokens, c, cfg.httpWarmup, cfg.httpDuration)
+				if err != nil {
+					failed = err
+					continue
+				}
+				sum[i].requests += r.requests
+				sum[i].elapsed += r.elapsed
+				sum[i].errors += r.errors
+				sum[i].p50 += r.p50 / time.Duration(cfg.rounds) // the rounds' mean
+				sum[i].p99 = max(sum[i].p99, r.p99)             // the worst round's
+			}
+		}
+		var rps [2]float64
+		for i, store := range []string{b.name, name} {
+			row := Row{Section: secHTTP, Operation: title(c), Store: store}
+			if failed != nil || sum[i].elapsed == 0 {
+				row.Error = shortErr(failed)
+				rows = append(rows, row)
+				continue
+			}
+			rps[i] = float64(sum[i].requests) / sum[i].elapsed.Seconds()
+			row.Latch, row.LatchCalls = f64(rps[i]), sum[i].requests
+			row.HTTP = &HTTPDetail{Conns: c, Requests: sum[i].requests, Seconds: sum[i].elapsed.Seconds(), Errors: sum[i].errors,
+				P50Ms: float64(sum[i].p50) / 1e6, P99Ms: float64(sum[i].p99) / 1e6}
+			if i == 1 && rps[0] > 0 {
+				row.LimitNote = fmt.Sprintf("%.3f× %s without metrics, alternated over %d rounds", rps[1]/rps[0], b.name, cfg.rounds)
+			}
+			rows = append(rows, row)
+		}
+		if rps[0] > 0 {
+			cfg.logf("http: %s: %d conns: %.0f req/s without metrics, %.0f with: ratio %.3f", b.name, c, rps[0], rps[1], rps[1]/rps[0])
+		}
 	}
 	return rows
 }

@@ -43,8 +43,11 @@ func main() {
 type config struct {
 	stores   []string
 	sections map[string]bool
-	quick    bool
-	jsonPath string
+	// metricsOverhead: the HTTP section compares latchd with and without
+	// --metrics-addr, both running, load alternated.
+	metricsOverhead bool
+	quick           bool
+	jsonPath        string
 
 	duration time.Duration // per side of each store measurement
 	n        int           // per side, instead of duration
@@ -121,6 +124,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.httpWarmup, "http-warmup", time.Second, "untimed load before each HTTP level (quick: 500ms)")
 	conns := fs.String("conns", "1,16,64", "concurrent connections of the HTTP load levels")
 	fs.StringVar(&c.latchd, "latchd", "", "latchd binary to run (default: go build ./cmd/latchd)")
+	fs.BoolVar(&c.metricsOverhead, "metrics-overhead", false, "http: run a second latchd with --metrics-addr on the same store and alternate the load between the two (-rounds rounds of -http-duration each), to measure what the metrics cost")
 	fs.StringVar(&c.latchdLogLevel, "latchd-log-level", "warn", "latchd --log-level during the HTTP load (info logs every request)")
 	fs.IntVar(&c.growthSmall, "growth-small", 10_000, "live sessions and tokens of the growth section's first point (quick: 1000)")
 	fs.IntVar(&c.growthBig, "growth-big", 1_000_000, "live sessions and tokens of its second point (quick: 10000)")

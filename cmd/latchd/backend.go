@@ -32,6 +32,10 @@ type backend struct {
 	checks  []healthCheck // what GET /readyz asks
 	closers []io.Closer
 	notes   []string // settings turned off for this database, logged at start
+	// hooks receive the Auth's events and observations (webhooks, metrics).
+	hooks hooks
+	// backends names the backend of each store, for metrics.
+	backends map[string]string
 }
 
 func (b *backend) Close() error {
@@ -79,6 +83,19 @@ func openBackend(ctx context.Context, o *options, log *slog.Logger) (*backend, e
 		b.outbox = outbox.NewMemoryQueue()
 		b.notes = append(b.notes, "mail is queued in memory on a Lucia v2 database: a mail not yet sent is lost if latchd stops")
 	}
+	db := dbKind(o.databaseURL)
+	b.backends = map[string]string{"users": db, "keys": db, "sessions": db, "tokens": db}
+	if o.redisURL != "" {
+		b.backends["tokens"] = "redis"
+		if !b.lucia2 {
+			b.backends["sessions"] = "redis"
+		}
+	}
+	if b.hooks.webhooks, err = o.webhookDispatcher(b.outbox); err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.hooks.install(&cfg, o.metricsAddr != "")
 	q := b.outbox
 	b.addCheck("outbox", func(ctx context.Context) error { _, err := q.Stats(ctx); return err })
 	for _, n := range b.notes {

@@ -63,6 +63,10 @@ type options struct {
 	require2FA      bool
 	secretKey       string
 	secretKeyFile   string
+	webhookURLs     []string
+	webhookSecrets  []string
+	webhookEvents   string
+	webhooksFile    string
 	// getenv reads the settings that have no flag (the OAuth providers).
 	getenv func(string) string
 }
@@ -74,6 +78,7 @@ type setting struct {
 	dur         *time.Duration
 	boolean     *bool
 	num         *int
+	list        *[]string // repeatable; its environment twin is comma-separated
 	def         string
 }
 
@@ -123,6 +128,10 @@ func (o *options) settings() []setting {
 		{name: "admin-allow-remote", usage: "let --admin-addr listen on a non-loopback address (put TLS in front of it)", boolean: &o.adminRemote, def: "false"},
 		{name: "secret-key", usage: "the key that encrypts second-factor (TOTP) secrets at rest: comma-separated id:base64 entries of 32 bytes, the current key first, older ones kept to read what they sealed (make one with latchd keys generate); required in prod; in dev, unset: a key kept in a file beside the SQLite database", str: &o.secretKey},
 		{name: "secret-key-file", usage: "read --secret-key from this file", str: &o.secretKeyFile},
+		{name: "webhook-url", usage: "send events to this URL, signed as Standard Webhooks says (repeatable; https, or http to loopback; in dev http anywhere)", list: &o.webhookURLs},
+		{name: "webhook-secret", usage: "secret that signs the webhooks, whsec_ and base64 (latchd webhook secret makes one); give two during a rotation, both sign (repeatable; never logged)", list: &o.webhookSecrets},
+		{name: "webhook-events", usage: "comma-separated event types sent to the webhooks, \"user.*\" for a prefix; unset: all", str: &o.webhookEvents},
+		{name: "webhooks-file", usage: "a JSON list of webhook endpoints, each with its own secrets and events: [{\"url\":\"https://…\",\"secrets\":[\"whsec_…\"],\"events\":[\"user.*\"]}] (keep it readable by latchd only); added to --webhook-url", str: &o.webhooksFile},
 		{name: "debug-addr", usage: "serve GET /debug/vars (goroutines and memory statistics as JSON, ?gc=1 to collect first) on this loopback address, such as 127.0.0.1:6060; unset: off", str: &o.debugAddr},
 	}
 }
@@ -145,6 +154,17 @@ func newFlagSet(name string, o *options, getenv func(string) string, out io.Writ
 		}
 		usage := fmt.Sprintf("%s (env %s)", s.usage, envName(s.name))
 		switch {
+		case s.list != nil:
+			// The environment's values are the default; flags replace them.
+			*s.list = splitList(def)
+			fromEnv := true
+			fs.Func(s.name, usage, func(v string) error {
+				if fromEnv {
+					*s.list, fromEnv = nil, false
+				}
+				*s.list = append(*s.list, v)
+				return nil
+			})
 		case s.str != nil:
 			fs.StringVar(s.str, s.name, def, usage)
 		case s.dur != nil:
@@ -244,6 +264,9 @@ func (o *options) validate() error {
 	}
 	if o.mailRetry <= 0 || o.mailMaxAttempts < 1 || o.mailTimeout <= 0 || o.mailLease <= o.mailTimeout {
 		return fmt.Errorf("--mail-retry and --mail-timeout must be positive, --mail-max-attempts at least 1 and --mail-lease longer than --mail-timeout")
+	}
+	if _, err := o.webhookDispatcher(nil); err != nil {
+		return err
 	}
 	if o.shutdownTimeout < 0 || o.purgeInterval < 0 || o.sessionMaxLife < 0 {
 		return fmt.Errorf("--shutdown-timeout, --purge-interval and --session-max-lifetime must not be negative")

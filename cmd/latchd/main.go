@@ -9,6 +9,7 @@
 //	latchd tokens purge [flags]     delete expired sessions and tokens
 //	latchd keys generate            print a new key for --secret-key
 //	latchd keys rotate              seal every TOTP secret with the current key
+//	latchd webhook secret           print a new secret for --webhook-secret
 //
 // With nothing configured it serves on :8080 with ./latch.db (SQLite,
 // migrated on start) and the dev outbox. Every flag has a LATCH_*
@@ -27,6 +28,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/latchauth/latch/webhook"
 )
 
 func main() {
@@ -41,7 +44,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
-		if cmd == "user" || cmd == "tokens" || cmd == "keys" {
+		if cmd == "user" || cmd == "tokens" || cmd == "keys" || cmd == "webhook" {
 			if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 				fmt.Fprintf(stderr, "latchd %s: missing subcommand; run latchd --help for the commands\n", cmd)
 				return 2
@@ -82,6 +85,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fs.BoolVar(&verified, "verified", false, "mark the email address verified")
 	case "help":
 		usage(stdout, fs)
+		return 0
+	case "webhook secret":
+		// A new secret for --webhook-secret; nothing else is read.
+		fmt.Fprintln(stdout, webhook.NewSecret())
 		return 0
 	default:
 		fmt.Fprintf(stderr, "latchd: unknown command %q\n\n", cmd)
@@ -175,6 +182,7 @@ Usage:
   latchd keys generate              print a new key for --secret-key
   latchd keys rotate [flags]        seal every TOTP secret again with the first
                                     key of --secret-key (then drop the old ones)
+  latchd webhook secret             print a new secret for --webhook-secret
 
 Flags (each has the environment twin shown; a flag wins over it):
 `)

@@ -73,8 +73,23 @@ func TestMetrics(t *testing.T) {
 	if st, _ := a.must(t, "GET", "/api/auth/session", nil, "not-a-session"); st != 401 {
 		t.Fatalf("session with a bad token: %d", st)
 	}
-	if st, _ := a.must(t, "POST", "/api/auth/sign-in", map[string]string{"email": email, "password": oldPassword}, ""); st != 200 {
+	st, body = a.must(t, "POST", "/api/auth/sign-in", map[string]string{"email": email, "password": oldPassword}, "")
+	if st != 200 {
 		t.Fatalf("sign-in: %d", st)
+	}
+	if st, _ := a.must(t, "POST", "/api/auth/sign-out", nil, str(body, "token")); st != 204 {
+		t.Fatalf("sign-out: %d", st)
+	}
+	code := codeRE.FindString(waitMail(t, s.url, 1).Text)
+	wrong := "00000000"
+	if code == wrong {
+		wrong = "11111111"
+	}
+	if st, _ := a.must(t, "POST", "/api/auth/email-verification/verify", map[string]string{"code": wrong}, tok); st != 400 {
+		t.Fatalf("verify with a wrong code: %d", st)
+	}
+	if st, _ := a.must(t, "POST", "/api/auth/email-verification/verify", map[string]string{"code": code}, tok); st != 200 {
+		t.Fatalf("verify: %d", st)
 	}
 	statuses := map[int]int{}
 	for range 8 {
@@ -116,6 +131,18 @@ func TestMetrics(t *testing.T) {
 		// records it in the user's security activity off the request path.
 		`latch_outbox_jobs{state="delivered"}`: 2 + float64(statuses[401]),
 		`latch_outbox_jobs{state="dead"}`:      0,
+		// Fed by the Auth's hooks (latch.Config.OnEvent and Observe).
+		`latch_tokens_total{kind="email-verification",outcome="issued"}`:      1,
+		`latch_tokens_total{kind="email-verification-link",outcome="issued"}`: 1,
+		`latch_tokens_total{kind="email-verification",outcome="invalid"}`:     1,
+		`latch_tokens_total{kind="email-verification",outcome="consumed"}`:    1,
+		`latch_sessions_total{outcome="created"}`:                             2, // sign-up, sign-in
+		`latch_sessions_total{outcome="revoked"}`:                             1, // sign-out
+		// Three GET /api/auth/session, the sign-out's and the two
+		// verifications' bearer checks; none was in its idle period.
+		`latch_sessions_total{outcome="validated"}`:      6,
+		`latch_events_total{type="user.created"}`:        1,
+		`latch_events_total{type="user.email_verified"}`: 1,
 	}
 	for series, n := range want {
 		if _, ok := after[series]; !ok {
@@ -127,6 +154,9 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	for series := range after {
+		if strings.HasPrefix(series, "latch_store_errors_total") || strings.HasPrefix(series, `latch_sessions_total{outcome="renewed"}`) && after[series] != before[series] {
+			t.Errorf("%s = %v after a flow without store errors or renewals", series, after[series])
+		}
 		if strings.Contains(series, "not-a-session") || strings.Contains(series, email) {
 			t.Errorf("a request's content became a label: %s", series)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/latchauth/latch/oauth"
 	"github.com/latchauth/latch/throttle"
 	"github.com/latchauth/latch/token"
+	"github.com/latchauth/latch/webhook"
 )
 
 // serve runs the server until ctx ends (SIGTERM), then lets in-flight
@@ -117,8 +118,20 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 	}
 	var m *metrics.Metrics
 	if o.metricsAddr != "" {
-		m = metrics.New(b.outbox)
+		m = metrics.NewWithBackends(b.outbox, b.backends)
 		cfg.OnRequest, cfg.OnDelivery = m.ObserveRequest, m.ObserveDelivery
+		b.hooks.metrics.Store(m)
+	}
+	if d := b.hooks.webhooks; d != nil {
+		if m != nil {
+			d.Observe = m.ObserveWebhook
+		}
+		cfg.JobHandlers = b.hooks.jobHandlers()
+		urls := make([]string, len(d.Endpoints))
+		for i, e := range d.Endpoints {
+			urls[i] = webhook.Redact(e.URL)
+		}
+		log.Info("webhooks", "urls", strings.Join(urls, ","), "secrets", len(o.webhookSecrets), "events", o.webhookEvents)
 	}
 	if c, _ := o.breachChecker(); c != nil { // validated with the options
 		cfg.BreachedPasswords = c
@@ -150,6 +163,8 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		ln.Close()
 		return err
 	}
+	notify := h.NotifyQueue
+	b.hooks.notify.Store(&notify)
 	guarded, err := newHostGuard(h, o, base, proxies)
 	if err != nil {
 		ln.Close()

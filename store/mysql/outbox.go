@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"context"
 	"errors"
 
 	gomysql "github.com/go-sql-driver/mysql"
@@ -23,7 +24,13 @@ var outboxDialect = outbox.Dialect{
 // Outbox returns the durable queue of mail and webhooks in the store's
 // latch_outbox table (created by Migrate), on the store's pool. Several
 // processes on one database share it: claims use FOR UPDATE SKIP LOCKED
-// (MariaDB 10.6 and MySQL 8.0 or later).
+// (MariaDB 10.6 and MySQL 8.0 or later). Enqueue called with the context
+// of the store's InTx writes in that transaction.
 func (s *Store) Outbox() *outbox.SQLQueue {
-	return outbox.NewSQLQueue(s.db, outboxDialect)
+	return outbox.NewSQLQueue(s.db, outboxDialect).WithTx(func(ctx context.Context) outbox.Execer {
+		if t := s.txFrom(ctx); t != nil {
+			return t.tx
+		}
+		return nil
+	})
 }

@@ -13,3 +13,10 @@ func TestOutbox(t *testing.T) {
 	t.Parallel()
 	outboxtest.Run(t, func(t *testing.T) outbox.Queue { return open(t).Outbox() })
 }
+
+// TestOutboxInTx checks that the queue joins the store's transactions.
+func TestOutboxInTx(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	outboxtest.RunTx(t, s.Outbox(), s)
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Open) {
 		{"user-list", testUserList},
 		{"disable", testDisable},
 		{"factor-scan", testFactorScan},
+		{"events", testEvents},
 		{"token-handlers", RunTokenHandlers},
 	}
 	for _, g := range groups {
