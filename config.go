@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"sync"
 	"time"
 
@@ -294,6 +295,20 @@ func (a *Auth) RegisterTokenKind(kind string) error {
 	}
 	a.kinds[kind] = true
 	return nil
+}
+
+// TokenKinds returns the token kinds registered on this Auth by its token
+// handlers, sorted: what "every token of a user" means when an account
+// change voids them (see TokenStore.DeleteUserTokens).
+func (a *Auth) TokenKinds() []string {
+	a.kindsMu.Lock()
+	defer a.kindsMu.Unlock()
+	out := make([]string, 0, len(a.kinds))
+	for k := range a.kinds {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

@@ -243,6 +243,7 @@ type Handler struct {
 	factorOrder []string
 	// keyring seals factor secrets at rest (Config.Keyring).
 	keyring *mfa.Keyring
+	undos   map[string]*token.IDTokens // undo links by field (undo.go)
 	// pending are the sign-ins waiting for a second factor; stepUpCodes
 	// the mailed step-up codes; factorLimit the per-user throttle of
 	// second-step proofs (twofactor.go).
@@ -441,7 +442,7 @@ func (h *Handler) defaultTokens() error {
 			return fmt.Errorf("authapi: email-change links: %w", err)
 		}
 	}
-	return nil
+	return h.newUndoTokens()
 }
 
 // kindClash names the Config field to set when a default token handler

@@ -200,6 +200,11 @@ func (h *Handler) emailChangeJob(ctx context.Context, j outbox.Job) error {
 	} else if taken {
 		return h.queueMail(ctx, j.ID, h.mails.EmailInUse(req.Email))
 	}
+	if reserved, err := h.emailReserved(ctx, req.Email, req.UserID); err != nil {
+		return err
+	} else if reserved { // another account left it and may take it back
+		return h.queueMail(ctx, j.ID, h.mails.EmailInUse(req.Email))
+	}
 	if err := h.emailChg.InvalidateAllUserTokens(ctx, req.UserID); err != nil {
 		return err
 	}
@@ -207,5 +212,6 @@ func (h *Handler) emailChangeJob(ctx context.Context, j outbox.Job) error {
 	if err != nil {
 		return err
 	}
+	h.recordAs(ctx, req.UserID, evTokenIssued, h.emailChg.Name(), req.IP, req.UserAgent)
 	return h.queueMail(ctx, j.ID, h.mails.EmailChange(req.Email, "/email-change/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
 }

@@ -125,12 +125,17 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.log.InfoContext(ctx, "oauth sign-in", "provider", res.ProviderID, "user", acc.User.ID, "how", linkName(acc.How), "secondFactorPending", p != nil)
+	if acc.How == oauth.LinkedByEmail {
+		// A way in was added: the owner is told, with an undo link.
+		h.record(r, acc.User.ID, evMethodLinked, res.ProviderID)
+		h.noticeWithUndo(ctx, acc.User, AccountChange{Field: UndoMethod, Method: res.ProviderID, Added: true, AddedKey: acc.Key.ID()})
+	}
 	next := orDefault(localPath(res.Next, ""), h.oauthLanding)
 	if p != nil {
 		twoFactorRedirect(w, r, next)
 		return nil
 	}
-	h.record(r, acc.User.ID, evSignIn, "oauth:"+res.ProviderID+" "+linkName(acc.How))
+	h.recordSignIn(r, acc.User.ID, "oauth:"+res.ProviderID+" "+linkName(acc.How))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }

@@ -50,17 +50,6 @@ func (h *Handler) confirmPassword(r *http.Request, userID, pw string) (latch.Key
 	return key, nil
 }
 
-// voidUserTokens deletes every open single-use token of the user, of every
-// kind: reset and magic links, verification codes, one-time tokens, CLI
-// codes. With ctx from InTx it joins the transaction on a SQL store.
-func (h *Handler) voidUserTokens(ctx context.Context, userID string) error {
-	ts := h.auth.TokenStore()
-	if ts == nil {
-		return nil
-	}
-	return ts.DeleteUserTokens(ctx, userID, "")
-}
-
 type changePasswordRequest struct {
 	CurrentPassword string `json:"currentPassword"`
 	StepUpToken     string `json:"stepUpToken"`
@@ -114,20 +103,17 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 	}
 	var s latch.Session
 	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
-		if err := h.auth.InvalidateAllUserSessions(ctx, cur.UserID); err != nil {
+		if err := h.endSignIns(ctx, cur.UserID); err != nil {
 			return err
 		}
-		if err := h.voidUserTokens(ctx, cur.UserID); err != nil {
+		if err := h.voidUndos(ctx, cur.UserID, UndoPassword); err != nil {
 			return err
 		}
 		if _, err := h.auth.UpdateKeyPassword(ctx, emailProvider, key.ProviderUserID, &next); err != nil {
 			return err
 		}
 		if !h.auth.Atomic() { // anything made with the old password meanwhile
-			if err := h.auth.InvalidateAllUserSessions(ctx, cur.UserID); err != nil {
-				return err
-			}
-			if err := h.voidUserTokens(ctx, cur.UserID); err != nil {
+			if err := h.endSignIns(ctx, cur.UserID); err != nil {
 				return err
 			}
 		}
@@ -138,9 +124,9 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 		return latch.Session{}, err
 	}
 	h.sessionStarted(w, r, s)
-	if to := s.User.Attributes.String(attrEmail); to != "" {
-		h.queueNotice(r.Context(), h.mails.PasswordChanged(to))
-	}
+	h.record(r, cur.UserID, evPasswordChange, "")
+	h.record(r, cur.UserID, evSessionEnded, "all (password changed)")
+	h.noticeWithUndo(r.Context(), s.User, AccountChange{Field: UndoPassword})
 	return s, nil
 }
 

@@ -103,6 +103,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/step-up", methods{"POST": h.stepUpAPI})
 	a("/api/auth/step-up/email-code", methods{"POST": h.sendStepUpCodeAPI})
 	a("/api/auth/two-factor/verify", methods{"POST": h.verifyTwoFactorAPI})
+	a("/api/auth/undo", methods{"POST": h.undoAPI})
 	a("/api/auth/client.js", methods{"GET": h.serveClientJS})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)
