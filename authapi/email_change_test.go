@@ -10,7 +10,7 @@ import (
 )
 
 func TestChangeEmail(t *testing.T) {
-	forEachStore(t, func(t *testing.T, e *env) {
+	forEachAccountStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		b, su := e.signUp("before@example.com", pw)
 		uid := su.str("user", "id")
