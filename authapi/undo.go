@@ -63,6 +63,10 @@ type AccountChange struct {
 	// AddedKey is the key id ("google:123") of an OAuth method just
 	// added: the undo removes it with every other key made since.
 	AddedKey string
+	// AddedFactor is the id of a second factor or passkey just added
+	// (latch.FactorRecord.ID): the undo removes it with every other
+	// factor created since the change.
+	AddedFactor string
 	// Device and IP describe a new device's sign-in (UndoSessions).
 	Device, IP string
 }
@@ -76,6 +80,7 @@ type undoData struct {
 	PrevEmail    string   `json:"pe,omitempty"`
 	PrevVerified bool     `json:"pv,omitempty"`
 	Keys         []string `json:"k"`
+	AddedFactor  string   `json:"af,omitempty"`
 }
 
 // newUndoTokens makes the undo link handlers, one kind per field.
@@ -165,7 +170,7 @@ func (h *Handler) NoticeWithUndo(ctx context.Context, u latch.User, c AccountCha
 	if err != nil {
 		return err
 	}
-	d := undoData{Field: c.Field, At: h.auth.Now().UnixMilli(), Keys: []string{}}
+	d := undoData{Field: c.Field, At: h.auth.Now().UnixMilli(), Keys: []string{}, AddedFactor: c.AddedFactor}
 	for _, k := range keys {
 		if id := latch.KeyID(k.ProviderID, k.ProviderUserID); id != c.AddedKey {
 			d.Keys = append(d.Keys, id)
@@ -339,6 +344,19 @@ func (h *Handler) revert(ctx context.Context, userID string, d undoData) (string
 		}
 		if !slices.Contains(d.Keys, id) {
 			if err := h.auth.DeleteKey(ctx, k.ProviderID, k.ProviderUserID); err != nil {
+				return "", err
+			}
+		}
+	}
+	// Second factors and passkeys made since the change (in its
+	// millisecond too: when in doubt, a factor goes).
+	factors, err := h.auth.ListFactors(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range factors {
+		if f.CreatedAt >= d.At || f.ID == d.AddedFactor {
+			if err := h.auth.DeleteFactor(ctx, f.ID); err != nil {
 				return "", err
 			}
 		}

@@ -192,6 +192,15 @@ func TestUndoMethodRemoved(t *testing.T) {
 		if _, err := e.auth.CreateKey(ctx, uid, latchKey("gitlab", "m-2")); err != nil {
 			t.Fatal(err)
 		}
+		if e.auth.HasFactors() { // a passkey from before and one added since
+			for i, id := range []string{"pk-before", "pk-after"} {
+				e.clock.Advance(time.Duration(i) * time.Second)
+				if _, err := e.auth.CreateFactor(ctx, latch.FactorRecord{ID: id, UserID: uid, Kind: latch.FactorPasskey, Name: id,
+					CreatedAt: e.clock.Now().Add(time.Duration(i-1) * time.Second).UnixMilli()}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		// The page shows one button and changes nothing.
 		page := e.browser().do("GET", "/undo/"+tok, nil)
 		if page.status != http.StatusOK || !strings.Contains(page.html(), `action="/undo/`+tok+`"`) || page.header.Get("Referrer-Policy") != "strict-origin" {
@@ -215,6 +224,12 @@ func TestUndoMethodRemoved(t *testing.T) {
 		}
 		if _, err := e.auth.GetKey(ctx, "google", "m-1"); err != nil {
 			t.Errorf("method from before: %v", err)
+		}
+		if e.auth.HasFactors() {
+			fs, _ := e.auth.ListFactors(ctx, uid)
+			if len(fs) != 1 || fs[0].ID != "pk-before" {
+				t.Errorf("factors after the undo: %+v", fs)
+			}
 		}
 		if n := sessionCount(t, e, uid); n != 0 {
 			t.Errorf("%d sessions after the undo", n)
