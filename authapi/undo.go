@@ -379,8 +379,10 @@ func (h *Handler) raiseGeneration(ctx context.Context, u latch.User) error {
 
 // endAll ends the user's sessions, voids every open token, and voids the
 // undo links that the undone change makes pointless: those of the same
-// field, and every one of a later change (it may have been mailed to an
-// address that is no longer the account's).
+// field and, when an email change is undone, every one of a later change
+// (mailed to the address that is no longer the account's). Other undos
+// keep the links of later changes: the owner who ends the sessions of a
+// new device must still be able to undo what that device changed.
 func (h *Handler) endAll(ctx context.Context, userID string, d undoData) error {
 	if err := h.auth.InvalidateAllUserSessions(ctx, userID); err != nil {
 		return err
@@ -397,7 +399,7 @@ func (h *Handler) endAll(ctx context.Context, userID string, d undoData) error {
 		}
 		for _, rec := range recs {
 			var o undoData
-			if json.Unmarshal(rec.Data, &o) != nil || f.field == d.Field || o.At > d.At {
+			if json.Unmarshal(rec.Data, &o) != nil || f.field == d.Field || (d.Field == UndoEmail && o.At > d.At) {
 				if err := ts.DeleteToken(ctx, kind, rec.ID); err != nil {
 					return err
 				}

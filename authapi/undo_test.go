@@ -330,3 +330,36 @@ func TestUnlinkRace(t *testing.T) {
 		})
 	}
 }
+
+// TestUndoKeepsLaterLinks: ending the sessions of a new device leaves
+// the undo links of later changes working (the intruder's email change is
+// still undone from the old address); undoing an email change voids the
+// links of later changes, which went to the address it takes back.
+func TestUndoKeepsLaterLinks(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		_, su := e.signUp("later@example.com", pw)
+		uid := su.str("user", "id")
+		if _, err := e.auth.CreateKey(ctx, uid, latchKey("github", "l-1")); err != nil {
+			t.Fatal(err)
+		}
+		intruder := e.api()
+		intruder.bearer = intruder.do("POST", "/api/auth/sign-in", map[string]string{"email": "later@example.com", "password": pw},
+			"User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36").want(t, http.StatusOK, "").str("token")
+		sessions := undoToken(t, e, "later@example.com", "New sign-in", 1)
+		e.clock.Advance(time.Second)
+		intruder.do("POST", "/api/auth/email", map[string]string{"newEmail": "intruder@example.com", "password": pw}).want(t, http.StatusAccepted, "")
+		e.api().do("POST", "/api/auth/email/confirm", map[string]string{"token": strings.TrimPrefix(linkIn(t, e.mailTo("intruder@example.com", "Confirm", 1), "/email-change/"), "/email-change/")}).want(t, http.StatusOK, "")
+		email := undoToken(t, e, "later@example.com", "email of your", 1)
+		e.clock.Advance(time.Second)
+		intruder.do("DELETE", "/api/auth/accounts/github", map[string]string{"password": pw}).want(t, http.StatusNoContent, "")
+		method := undoToken(t, e, "intruder@example.com", "sign-in method was removed", 1) // went to the intruder's address
+
+		e.api().do("POST", "/api/auth/undo", map[string]string{"token": sessions}).want(t, http.StatusOK, "")
+		e.api().do("POST", "/api/auth/undo", map[string]string{"token": email}).want(t, http.StatusOK, "")
+		if u, _ := e.auth.GetUser(ctx, uid); u.Attributes.String("email") != "later@example.com" {
+			t.Errorf("email after the undos: %q", u.Attributes.String("email"))
+		}
+		e.api().do("POST", "/api/auth/undo", map[string]string{"token": method}).want(t, http.StatusBadRequest, "INVALID_TOKEN")
+	})
+}
