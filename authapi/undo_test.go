@@ -156,11 +156,15 @@ func TestUndoVoidOnceFieldChangesAgain(t *testing.T) {
 		if u, _ := e.auth.GetUser(ctx, uid); u.Attributes.String("email") != "gen2@example.com" {
 			t.Errorf("email after the undo: %q", u.Attributes.String("email"))
 		}
+		// Each undo mails a reset link (queued) and voids the links before
+		// it: wait for each mail before the next undo.
+		e.mailTo("gen2@example.com", "Reset your", 1)
 		e.api().do("POST", "/api/auth/undo", map[string]string{"token": second}).want(t, http.StatusOK, "")
+		e.mailTo("gen2@example.com", "Reset your", 2)
 		e.api().do("POST", "/api/auth/undo", map[string]string{"token": method}).want(t, http.StatusOK, "")
 
-		// Each undo mailed a reset link; the last one sets a password.
-		// An undo link expires after 7 days.
+		// The last reset link sets a password. An undo link expires after
+		// 7 days.
 		rlink := linkIn(t, e.mailTo("gen2@example.com", "Reset your", 3), "/password-reset/")
 		c := e.api()
 		c.bearer = c.do("POST", "/api/auth"+rlink, map[string]string{"password": "fourth password 4"}).want(t, http.StatusOK, "").str("token")
