@@ -7,7 +7,6 @@ import (
 	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/internal/testenv"
 	"github.com/latchauth/latch/store/mysql"
-	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/redis"
 )
 
@@ -55,19 +54,6 @@ func forEachAccountStore(t *testing.T, fn func(t *testing.T, e *env)) {
 			fn(t, s.open(t))
 		})
 	}
-}
-
-func openPostgres(t *testing.T) *postgres.Store {
-	t.Helper()
-	s, err := postgres.Open(t.Context(), testenv.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func openMySQL(t *testing.T) *mysql.Store {
