@@ -175,6 +175,13 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, req sign
 	} else if !errors.Is(err, latch.ErrInvalidKeyID) {
 		return latch.Session{}, err
 	}
+	// An address an email change left stays its account's while the
+	// change's undo link lives.
+	if reserved, err := h.emailReserved(ctx, email, ""); err != nil {
+		return latch.Session{}, err
+	} else if reserved {
+		return latch.Session{}, ErrUserExists
+	}
 	release, err := h.acquireHash(ctx)
 	if err != nil {
 		return latch.Session{}, err
@@ -183,6 +190,18 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, req sign
 	release()
 	if err != nil {
 		return latch.Session{}, err
+	}
+	// Checked again now that the key exists: an email change that left
+	// this address reserves it before it frees the key, so a reservation
+	// made while this sign-up ran is seen here, and the sign-up is undone.
+	if reserved, err := h.emailReserved(ctx, email, ""); err != nil || reserved {
+		if derr := h.auth.DeleteUser(ctx, u.ID); derr != nil {
+			return latch.Session{}, derr
+		}
+		if err != nil {
+			return latch.Session{}, err
+		}
+		return latch.Session{}, ErrUserExists
 	}
 	s, err := h.startSession(w, r, u.ID)
 	if err != nil {
@@ -248,7 +267,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, req credentials
 	}
 	s, p, err := h.signInOrSecondFactor(w, r, key.UserID, []string{amrPassword})
 	if err == nil && p == nil {
-		h.record(r, key.UserID, evSignIn, "password")
+		h.recordSignIn(r, key.UserID, "password")
 	}
 	return s, p, err
 }

@@ -12,15 +12,26 @@ import (
 )
 
 func TestDeleteAccount(t *testing.T) {
-	forEachStore(t, func(t *testing.T, e *env) {
+	forEachAccountStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		b, su := e.signUp("del@example.com", pw)
 		uid := su.str("user", "id")
+		// A password change leaves an undo link, which delete removes too.
+		b.do("POST", "/api/auth/password", map[string]string{"currentPassword": pw, "newPassword": pw + "!"}).want(t, 200, "")
+		b.do("POST", "/api/auth/password", map[string]string{"currentPassword": pw + "!", "newPassword": pw}).want(t, 200, "")
+		e.mailTo("del@example.com", "password was changed", 2)
+		if toks, _ := e.store.ListTokens(ctx, uid, "undo-password"); len(toks) != 1 {
+			t.Fatalf("undo-password tokens before delete: %d", len(toks))
+		}
+		if evs, _, _ := e.auth.ListActivity(ctx, uid, "", 10); len(evs) == 0 {
+			t.Fatal("no activity before delete")
+		}
+
 		other := e.browser()
 		other.do("POST", "/api/auth/sign-in", map[string]string{"email": "del@example.com", "password": pw}).want(t, 200, "")
 		other.do("GET", "/api/auth/one-time-token/generate", nil).want(t, 200, "")
 		e.api().do("POST", "/api/auth/password-reset", map[string]string{"email": "del@example.com"}).want(t, 202, "")
-		e.mailTo("del@example.com", "password", 1)
+		e.mailTo("del@example.com", "password", 3) // after the two notices
 		if _, err := e.auth.CreateKey(ctx, uid, latchKey("github", "del-42")); err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +55,10 @@ func TestDeleteAccount(t *testing.T) {
 		if s, err := e.store.ListSessions(ctx, uid); err != nil || len(s) != 0 {
 			t.Errorf("sessions after delete: %v %v", s, err)
 		}
-		for _, kind := range []string{"password-reset", "one-time-token", "email-verification", "email-verification-link"} {
+		if evs, _, err := e.auth.ListActivity(ctx, uid, "", 10); err != nil || len(evs) != 0 {
+			t.Errorf("activity after delete: %v %v", evs, err)
+		}
+		for _, kind := range []string{"password-reset", "one-time-token", "email-verification", "email-verification-link", "undo-password"} {
 			if toks, err := e.store.ListTokens(ctx, uid, kind); err != nil || len(toks) != 0 {
 				t.Errorf("%s tokens after delete: %d %v", kind, len(toks), err)
 			}

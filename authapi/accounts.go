@@ -96,35 +96,52 @@ func (h *Handler) unlinkAccount(r *http.Request, provider, pw, stepUp string) er
 	if err := h.confirmAction(r, s, ActionRemoveFactor, pw, stepUp); err != nil {
 		return err
 	}
+	// One transaction of the users' store that locks the user's row
+	// first (an empty attribute write: SELECT … FOR UPDATE on PostgreSQL
+	// and MySQL, the single writer on SQLite), so that of two parallel
+	// unlinks the second counts the keys the first left: together they
+	// never remove the last way in. Tokens are voided in the same
+	// transaction on a SQL store, right after it on a split setup.
 	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
-		keys, err := h.auth.GetAllUserKeys(ctx, s.UserID)
-		if err != nil {
+		if err := h.auth.InUserTx(ctx, func(ctx context.Context) error { return h.unlinkKeys(ctx, s.UserID, provider) }); err != nil {
 			return err
 		}
-		var gone []latch.Key
-		for _, k := range keys {
-			if k.ProviderID == provider {
-				gone = append(gone, k)
-			}
-		}
-		switch {
-		case len(gone) == 0:
-			return ErrMethodNotLinked
-		case len(gone) == len(keys):
-			return ErrLastSignInMethod
-		}
-		for _, k := range gone {
-			if err := h.auth.DeleteKey(ctx, k.ProviderID, k.ProviderUserID); err != nil {
-				return err
-			}
-		}
-		return h.voidUserTokens(ctx, s.UserID)
+		return h.voidTokens(ctx, s.UserID)
 	})
 	if err != nil {
 		return err
 	}
-	if to := s.User.Attributes.String(attrEmail); to != "" {
-		h.queueNotice(r.Context(), h.mails.SignInMethodRemoved(to, provider))
+	h.record(r, s.UserID, evMethodUnlinked, provider)
+	h.noticeWithUndo(r.Context(), s.User, AccountChange{Field: UndoMethod, Method: provider})
+	return nil
+}
+
+// unlinkKeys deletes the user's keys of the provider, under the lock of
+// the user's row; run it in InUserTx.
+func (h *Handler) unlinkKeys(ctx context.Context, userID, provider string) error {
+	if _, err := h.auth.UpdateUserAttributes(ctx, userID, latch.Attributes{}); err != nil {
+		return err
+	}
+	keys, err := h.auth.GetAllUserKeys(ctx, userID)
+	if err != nil {
+		return err
+	}
+	var gone []latch.Key
+	for _, k := range keys {
+		if k.ProviderID == provider {
+			gone = append(gone, k)
+		}
+	}
+	switch {
+	case len(gone) == 0:
+		return ErrMethodNotLinked
+	case len(gone) == len(keys):
+		return ErrLastSignInMethod
+	}
+	for _, k := range gone {
+		if err := h.auth.DeleteKey(ctx, k.ProviderID, k.ProviderUserID); err != nil {
+			return err
+		}
 	}
 	return nil
 }

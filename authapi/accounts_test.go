@@ -9,7 +9,7 @@ import (
 )
 
 func TestLinkedAccounts(t *testing.T) {
-	forEachStore(t, func(t *testing.T, e *env) {
+	forEachAccountStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		b, su := e.signUp("link@example.com", pw)
 		uid := su.str("user", "id")

@@ -20,6 +20,12 @@ const (
 	evEmailVerified  = "email-verified"
 	evSessionEnded   = "session-ended"
 	evStepUp         = "step-up"
+	evTokenUsed      = "token-used"
+	evPasswordChange = "password-changed"
+	evEmailChange    = "email-changed"
+	evMethodLinked   = "method-linked"
+	evMethodUnlinked = "method-unlinked"
+	evUndo           = "undo"
 	activityPageSize = 20
 )
 

@@ -260,7 +260,8 @@ type Handler struct {
 	// keyring seals factor secrets at rest (Config.Keyring).
 	keyring    *mfa.Keyring
 	totpIssuer string
-	passkeys   passkeyState // passkeys.go
+	passkeys   passkeyState               // passkeys.go
+	undos      map[string]*token.IDTokens // undo links by field (undo.go)
 	// pending are the sign-ins waiting for a second factor; stepUpCodes
 	// the mailed step-up codes (twofactor.go); factorLimit counts wrong
 	// second-factor proofs per user, in sign-in and step-up alike (it is
@@ -474,7 +475,7 @@ func (h *Handler) defaultTokens() error {
 			return fmt.Errorf("authapi: email-change links: %w", err)
 		}
 	}
-	return nil
+	return h.newUndoTokens()
 }
 
 // kindClash names the Config field to set when a default token handler

@@ -159,6 +159,7 @@ func (h *Handler) cliAuthorizePost(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		q.Set("code", code.String())
+		h.record(r, s.UserID, evTokenIssued, h.cliCodes.Name())
 		h.log.InfoContext(r.Context(), "app sign-in allowed", "user", s.UserID)
 	case "deny":
 		q.Set("error", "access_denied")
@@ -221,6 +222,8 @@ func (h *Handler) cliToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.record(r, code.UserID, evTokenUsed, h.cliCodes.Name())
+	h.recordSignIn(r, code.UserID, "cli")
 	h.setOTTHeader(w, r, s)
 	out := authBody(r, s)
 	out.Token = s.Token

@@ -60,7 +60,7 @@ func (h *Handler) requestEmailChange(r *http.Request, rawEmail, pw, stepUp strin
 	}
 	h.fail(r.Context(), h.mailLimit, "user:"+s.UserID)
 	uid := s.UserID
-	return h.enqueue(r.Context(), outbox.NewID(), jobEmailChange, mailRequestJob{Email: email, UserID: uid})
+	return h.enqueue(r.Context(), outbox.NewID(), jobEmailChange, mailRequestJob{Email: email, UserID: uid, IP: h.clientIP(r), UserAgent: r.UserAgent()})
 }
 
 type tokenRequest struct {
@@ -85,19 +85,27 @@ func (h *Handler) confirmEmailChangeAPI(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// confirmEmailChange consumes an email-change link and, in one transaction
-// on a SQL store: moves the user's email key to the new address (keeping
-// its password), sets the email attribute, marks it verified (the link
-// proved the mailbox) and voids every open token of the user. Sessions
-// stay. A notice goes to the old address. If the new address got an
-// account meanwhile, nothing changes and the link stays usable
-// (USER_ALREADY_EXISTS: its holder owns that mailbox).
+// confirmEmailChange consumes an email-change link and changes the
+// user's address: it moves the user's email key to the new address
+// (keeping its password), sets the email attribute and marks it verified
+// (the link proved the mailbox), voids every open token of the user and
+// the undo links of earlier email changes, and reserves the old address
+// for the account while the new undo link lives. Sessions stay. A notice
+// with an undo link goes to the old address. If the new address got an
+// account (or a reservation) meanwhile, nothing changes (USER_ALREADY_EXISTS).
+//
+// On a SQL store this is one transaction. On a split setup (tokens in
+// Redis) the order is: take the link, reserve the old address, then one
+// transaction of the users' store for the key and the attributes, then
+// void the tokens: a cut leaves the old address (and a used link), never
+// half a change.
 func (h *Handler) confirmEmailChange(r *http.Request, value string) (latch.User, error) {
 	if value == "" || len(value) > latch.MaxIDLength {
 		return latch.User{}, ErrInvalidToken
 	}
 	var u latch.User
 	var oldEmail string
+	var oldVerified bool
 	err := h.auth.InTx(r.Context(), func(ctx context.Context) error {
 		tok, data, err := h.emailChg.ValidateWithData(ctx, value)
 		if err != nil {
@@ -114,31 +122,55 @@ func (h *Handler) confirmEmailChange(r *http.Request, value string) (latch.User,
 		if err != nil {
 			return err
 		}
+		if reserved, err := h.emailReserved(ctx, newEmail, cur.ID); err != nil {
+			return err
+		} else if reserved {
+			return latch.ErrDuplicateKeyID
+		}
 		oldEmail = cur.Attributes.String(attrEmail)
-		if oldEmail != "" {
-			_, err := h.auth.MoveKey(ctx, emailProvider, oldEmail, newEmail)
-			if errors.Is(err, latch.ErrInvalidKeyID) { // no email key (unlinked): the address alone changes
-				if _, kerr := h.auth.GetKey(ctx, emailProvider, newEmail); kerr == nil {
-					return latch.ErrDuplicateKeyID
-				}
-			} else if err != nil {
+		if err := h.reserveEmail(ctx, cur.ID, oldEmail); err != nil {
+			return err
+		}
+		err = h.auth.InUserTx(ctx, func(ctx context.Context) error {
+			// An empty write locks the user's row: changes of one
+			// account's address and methods run one at a time.
+			cur, err := h.auth.UpdateUserAttributes(ctx, cur.ID, latch.Attributes{})
+			if err != nil {
 				return err
 			}
-		}
-		if u, err = h.auth.UpdateUserAttributes(ctx, cur.ID, latch.Attributes{attrEmail: newEmail, attrEmailVerified: true}); err != nil {
+			oldEmail, oldVerified = cur.Attributes.String(attrEmail), cur.Attributes.Bool(attrEmailVerified)
+			if oldEmail != "" {
+				_, err := h.auth.MoveKey(ctx, emailProvider, oldEmail, newEmail)
+				if errors.Is(err, latch.ErrInvalidKeyID) { // no email key (unlinked): the address alone changes
+					if _, kerr := h.auth.GetKey(ctx, emailProvider, newEmail); kerr == nil {
+						return latch.ErrDuplicateKeyID
+					}
+				} else if err != nil {
+					return err
+				}
+			}
+			u, err = h.auth.UpdateUserAttributes(ctx, cur.ID, latch.Attributes{attrEmail: newEmail, attrEmailVerified: true})
+			if err != nil {
+				return err
+			}
+			return h.auth.RaiseEvent(ctx, latch.Event{Type: latch.EventUserEmailChanged, UserID: cur.ID})
+		})
+		if err != nil {
 			return err
 		}
-		if err := h.auth.RaiseEvent(ctx, latch.Event{Type: latch.EventUserEmailChanged, UserID: cur.ID}); err != nil {
+		if err := h.voidTokens(ctx, cur.ID); err != nil {
 			return err
 		}
-		return h.voidUserTokens(ctx, cur.ID)
+		return h.voidUndos(ctx, cur.ID, UndoEmail)
 	})
 	if err != nil {
 		return latch.User{}, err
 	}
+	newEmail := u.Attributes.String(attrEmail)
+	h.record(r, u.ID, evTokenUsed, h.emailChg.Name())
+	h.record(r, u.ID, evEmailChange, "")
 	if oldEmail != "" {
-		newEmail := u.Attributes.String(attrEmail)
-		h.queueNotice(r.Context(), h.mails.EmailChanged(oldEmail, newEmail))
+		h.noticeWithUndo(r.Context(), u, AccountChange{Field: UndoEmail, OldEmail: oldEmail, OldVerified: oldVerified, NewEmail: newEmail})
 	}
 	return u, nil
 }

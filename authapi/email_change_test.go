@@ -10,7 +10,7 @@ import (
 )
 
 func TestChangeEmail(t *testing.T) {
-	forEachStore(t, func(t *testing.T, e *env) {
+	forEachAccountStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		b, su := e.signUp("before@example.com", pw)
 		uid := su.str("user", "id")
@@ -61,7 +61,10 @@ func TestChangeEmail(t *testing.T) {
 		if m := e.mailTo("before@example.com", "email of your", 1); !strings.Contains(m, "after@example.com") {
 			t.Errorf("notice to the old address: %q", m)
 		}
-		e.signUp("before@example.com", pw) // the old address is free
+		// The old address stays the account's while the undo link lives.
+		e.api().do("POST", "/api/auth/sign-up", map[string]string{"email": "before@example.com", "password": pw}).want(t, 409, "USER_ALREADY_EXISTS")
+		e.clock.Advance(7*24*time.Hour + time.Minute)
+		e.signUp("before@example.com", pw) // then it is free
 	})
 }
 

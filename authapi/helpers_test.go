@@ -92,6 +92,9 @@ func newEnv(t testing.TB, store latch.Store, change func(*authapi.Config)) *env 
 func newSplitEnv(t testing.TB, lc latch.Config, change func(*authapi.Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, store: lc.Store, outbox: mail.NewOutbox()}
+	if e.store == nil && lc.Users != nil {
+		e.store = splitStore{lc.Users, lc.Keys, lc.Sessions, lc.Tokens}
+	}
 	lc.Now, lc.Env = e.clock.Now, latch.EnvDev
 	auth, err := latch.New(lc)
 	if err != nil {

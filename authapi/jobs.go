@@ -157,6 +157,7 @@ func (h *Handler) magicLinkJob(ctx context.Context, j outbox.Job) error {
 	if err != nil {
 		return err
 	}
+	h.recordAs(ctx, u.ID, evTokenIssued, h.magic.Name(), req.IP, req.UserAgent)
 	return h.queueMail(ctx, j.ID, h.mails.MagicLink(req.Email, h.magicLinkTarget(tok.String(), req.Query), tok.ExpiresAt.Sub(h.auth.Now())))
 }
 
@@ -176,6 +177,7 @@ func (h *Handler) verificationJob(ctx context.Context, j outbox.Job) error {
 	if err != nil {
 		return err
 	}
+	h.recordAs(ctx, req.UserID, evTokenIssued, h.codes.Name()+" "+h.links.Name(), req.IP, req.UserAgent)
 	return h.queueMail(ctx, j.ID, h.mails.VerificationCode(req.Email, code.String(), "/api/auth/email-verification/"+link.String(), code.ExpiresAt.Sub(h.auth.Now())))
 }
 
@@ -200,6 +202,11 @@ func (h *Handler) emailChangeJob(ctx context.Context, j outbox.Job) error {
 	} else if taken {
 		return h.queueMail(ctx, j.ID, h.mails.EmailInUse(req.Email))
 	}
+	if reserved, err := h.emailReserved(ctx, req.Email, req.UserID); err != nil {
+		return err
+	} else if reserved { // another account left it and may take it back
+		return h.queueMail(ctx, j.ID, h.mails.EmailInUse(req.Email))
+	}
 	if err := h.emailChg.InvalidateAllUserTokens(ctx, req.UserID); err != nil {
 		return err
 	}
@@ -207,5 +214,6 @@ func (h *Handler) emailChangeJob(ctx context.Context, j outbox.Job) error {
 	if err != nil {
 		return err
 	}
+	h.recordAs(ctx, req.UserID, evTokenIssued, h.emailChg.Name(), req.IP, req.UserAgent)
 	return h.queueMail(ctx, j.ID, h.mails.EmailChange(req.Email, "/email-change/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
 }

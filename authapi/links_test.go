@@ -274,6 +274,28 @@ func TestScannerCannotBurnLinks(t *testing.T) {
 			t.Errorf("reset link after use: %d", r.status)
 		}
 		e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "scanned@example.com", "password": "a scanned new password"}).want(t, http.StatusOK, "")
+
+		// Undo link of the email change, mailed to the old address: the
+		// page's button reverts once.
+		ulink := linkIn(t, e.mailTo("scan@example.com", "email of your", 1), "/undo/")
+		scan(t, e, uid, ulink)
+		if u, _ := e.auth.GetUser(context.Background(), uid); u.Attributes.String("email") != "scanned@example.com" {
+			t.Fatalf("scanning the undo link changed the email to %q", u.Attributes.String("email"))
+		}
+		e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "scanned@example.com", "password": "a scanned new password"}).want(t, http.StatusOK, "")
+		person := e.browser()
+		if r := person.do("GET", ulink, nil); r.status != http.StatusOK || !strings.Contains(r.html(), `action="/undo/`) {
+			t.Fatalf("undo page: %d %.300s", r.status, r.raw)
+		}
+		if r := person.form(ulink, nil); r.status != http.StatusOK || !strings.Contains(r.html(), "scan@example.com") {
+			t.Fatalf("undoing: %d %.300s", r.status, r.raw)
+		}
+		if r := person.form(ulink, nil); r.status != http.StatusBadRequest {
+			t.Errorf("undoing twice: %d", r.status)
+		}
+		if u, _ := e.auth.GetUser(context.Background(), uid); u.Attributes.String("email") != "scan@example.com" {
+			t.Errorf("after the undo the email is %q", u.Attributes.String("email"))
+		}
 	})
 }
 
@@ -282,7 +304,7 @@ func TestScannerCannotBurnLinks(t *testing.T) {
 // its form posts keep a real Origin.
 func TestTokenPagesReferrerPolicy(t *testing.T) {
 	e := newEnv(t, memory.New(), nil)
-	for _, p := range []string{"/magic-link/x", "/verify-email/x", "/password-reset/x", "/email-change/x"} {
+	for _, p := range []string{"/magic-link/x", "/verify-email/x", "/password-reset/x", "/email-change/x", "/undo/x"} {
 		if got := e.browser().do("GET", p, nil).header.Get("Referrer-Policy"); got != "strict-origin" {
 			t.Errorf("GET %s: Referrer-Policy %q, want strict-origin", p, got)
 		}
@@ -318,6 +340,39 @@ func TestBrowserScannerMagicLink(t *testing.T) {
 	if txt := person.text("main"); !strings.Contains(txt, "chrome-scan@example.com") {
 		t.Errorf("account page after the click: %q", txt)
 	}
+}
+
+// TestBrowserScannerUndoLink: a headless Chromium that loads an undo
+// link's page and runs its scripts undoes nothing and leaves the link
+// working; the person's click then undoes, once.
+func TestBrowserScannerUndoLink(t *testing.T) {
+	e := newEnv(t, memory.New(), nil)
+	b, r := e.signUp("chrome-undo@example.com", pw)
+	uid := r.str("user", "id")
+	b.do("POST", "/api/auth/password", map[string]string{"currentPassword": pw, "newPassword": "another good password"}).want(t, http.StatusOK, "")
+	link := linkIn(t, e.mailTo("chrome-undo@example.com", "password was changed", 1), "/undo/")
+
+	scanner := newBrowser(t, e.srv.URL)
+	scanner.open(link)
+	scanner.run("scripts ran", chromedp.WaitReady(chromedp.CSS("main form button")))
+	if sessionCount(t, e, uid) != 1 {
+		t.Fatal("loading the page ended the sessions")
+	}
+	e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "chrome-undo@example.com", "password": "another good password"}).want(t, http.StatusOK, "")
+
+	person := newBrowser(t, e.srv.URL)
+	person.open(link)
+	if txt := person.text("main"); !strings.Contains(txt, "Undo the change") {
+		t.Errorf("page: %q", txt)
+	}
+	person.submit("main form button", link) // the answer is rendered at the same path
+	if txt := person.text("main"); !strings.Contains(txt, "undone") {
+		t.Errorf("page after the click: %q", txt)
+	}
+	if n := sessionCount(t, e, uid); n != 0 {
+		t.Errorf("%d sessions after the undo", n)
+	}
+	e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": "chrome-undo@example.com", "password": "another good password"}).want(t, http.StatusUnauthorized, "INVALID_CREDENTIALS")
 }
 
 // TestBrowserVerifyLinkSignedIn: the owner's signed-in browser opens the

@@ -115,13 +115,14 @@ func (h *Handler) consumeMagicLink(r *http.Request, value string) (latch.Session
 		return latch.Session{}, nil, err
 	}
 	// The link proved the mailbox: the owner gets password sign-in back.
+	h.record(r, userID, evTokenUsed, h.magic.Name())
 	email := s.User.Attributes.String(attrEmail)
 	if p != nil {
 		if u, err := h.auth.GetUser(r.Context(), userID); err == nil {
 			email = u.Attributes.String(attrEmail)
 		}
 	} else {
-		h.record(r, s.UserID, evSignIn, "magic-link")
+		h.recordSignIn(r, s.UserID, "magic-link")
 	}
 	h.liftSignInLock(r.Context(), email)
 	return s, p, nil

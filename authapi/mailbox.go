@@ -2,36 +2,17 @@ package authapi
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/latchauth/latch"
 )
 
-// userTokens is a kind of single-use token that can be voided for a user.
-type userTokens interface {
-	Name() string
-	InvalidateAllUserTokens(ctx context.Context, userID string) error
-}
-
-// signInTokens lists every kind of token that signs a user in or changes
-// their account: magic links, CLI authorization codes, one-time tokens,
-// reset links, and the verification links and codes.
-func (h *Handler) signInTokens() []userTokens {
-	return []userTokens{h.magic, h.cliCodes, h.oneTime, h.resets, h.links, h.codes}
-}
-
-// endSignIns ends every session of the user and voids every open sign-in
-// token, so that nothing issued before still lets anyone in.
+// endSignIns ends every session of the user and voids every open token
+// (voidTokens), so that nothing issued before still lets anyone in.
 func (h *Handler) endSignIns(ctx context.Context, userID string) error {
 	if err := h.auth.InvalidateAllUserSessions(ctx, userID); err != nil {
 		return err
 	}
-	for _, t := range h.signInTokens() {
-		if err := t.InvalidateAllUserTokens(ctx, userID); err != nil {
-			return fmt.Errorf("voiding %s tokens: %w", t.Name(), err)
-		}
-	}
-	return nil
+	return h.voidTokens(ctx, userID)
 }
 
 // claimMailbox gives the account to whoever just proved control of its

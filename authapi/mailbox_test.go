@@ -145,6 +145,25 @@ func TestMailboxClaimOAuth(t *testing.T) {
 			wantOwner(t, owner, "neo@example.com")
 			s.wantLockedOut(t, e.env)
 			wantRedirect(t, e.browser().clickMagicLink(magic), "/magic-link?e=INVALID_TOKEN")
+
+			// The link by email is a method added: the address is told,
+			// with an undo link that removes it.
+			tok := undoToken(t, e.env, "neo@example.com", "sign-in method was added", 1)
+			k, err := e.auth.GetKey(t.Context(), "email", "neo@example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys, _ := e.auth.GetAllUserKeys(t.Context(), k.UserID)
+			if len(keys) != 2 {
+				t.Fatalf("keys after the link: %+v", keys)
+			}
+			e.api().do("POST", "/api/auth/undo", map[string]string{"token": tok}).want(t, http.StatusOK, "")
+			if keys, _ := e.auth.GetAllUserKeys(t.Context(), k.UserID); len(keys) != 1 || keys[0].ProviderID != "email" {
+				t.Errorf("keys after the undo: %+v", keys)
+			}
+			if a := activityTypes(t, e.env, k.UserID); !strings.Contains(a, "method-linked:github") {
+				t.Errorf("activity: %s", a)
+			}
 		})
 	}
 }

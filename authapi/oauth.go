@@ -108,6 +108,9 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := h.checkReservedOAuth(ctx, res.ProviderID, res.User); err != nil {
+		return err
+	}
 	acc, err := oauth.FindOrCreateUser(ctx, h.auth, res.ProviderID, res.User, oauth.LinkOptions{
 		NormalizeEmail: NormalizeEmail,
 		Claim: func(ctx context.Context, u latch.User) (latch.User, error) {
@@ -125,12 +128,17 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.log.InfoContext(ctx, "oauth sign-in", "provider", res.ProviderID, "user", acc.User.ID, "how", linkName(acc.How), "secondFactorPending", p != nil)
+	if acc.How == oauth.LinkedByEmail {
+		// A way in was added: the owner is told, with an undo link.
+		h.record(r, acc.User.ID, evMethodLinked, res.ProviderID)
+		h.noticeWithUndo(ctx, acc.User, AccountChange{Field: UndoMethod, Method: res.ProviderID, Added: true, AddedKey: acc.Key.ID()})
+	}
 	next := orDefault(localPath(res.Next, ""), h.oauthLanding)
 	if p != nil {
 		twoFactorRedirect(w, r, next)
 		return nil
 	}
-	h.record(r, acc.User.ID, evSignIn, "oauth:"+res.ProviderID+" "+linkName(acc.How))
+	h.recordSignIn(r, acc.User.ID, "oauth:"+res.ProviderID+" "+linkName(acc.How))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
@@ -184,3 +192,26 @@ type causedError struct {
 
 func (c *causedError) Error() string { return c.api.Error() + ": " + c.cause.Error() }
 func (c *causedError) Unwrap() error { return c.api }
+
+// checkReservedOAuth refuses (USER_ALREADY_EXISTS) an OAuth sign-in that
+// would make a new account with an address another account left by an
+// email change whose undo link still lives (see reserveEmail). A provider
+// key that exists already signs in as before.
+func (h *Handler) checkReservedOAuth(ctx context.Context, providerID string, pu oauth.ProviderUser) error {
+	email, err := NormalizeEmail(pu.Email)
+	if err != nil || email == "" {
+		return nil
+	}
+	if _, err := h.auth.GetKey(ctx, providerID, pu.ID); !errors.Is(err, latch.ErrInvalidKeyID) {
+		return nil // an existing key (or a store error, which the lookup below meets again)
+	}
+	if _, err := h.auth.GetKey(ctx, emailProvider, email); err == nil {
+		return nil // linked by email to the account that has the address now
+	}
+	if reserved, err := h.emailReserved(ctx, email, ""); err != nil {
+		return err
+	} else if reserved {
+		return ErrUserExists
+	}
+	return nil
+}

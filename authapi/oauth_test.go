@@ -180,6 +180,18 @@ func TestOAuthLinking(t *testing.T) {
 	if me := owner.do("GET", "/api/auth/session", nil).want(t, http.StatusOK, ""); me.val("user", "emailVerified") != true {
 		t.Errorf("owner %s", me.raw)
 	}
+
+	// An address an email change left is reserved while its undo link
+	// lives: no new account gets it through a provider either.
+	m, _ := e.signUp("morpheus@example.com", pw)
+	m.do("POST", "/api/auth/email", map[string]string{"newEmail": "morpheus2@example.com", "password": pw}).want(t, http.StatusAccepted, "")
+	clink := linkIn(t, e.mailTo("morpheus2@example.com", "Confirm", 1), "/email-change/")
+	e.api().do("POST", "/api/auth/email/confirm", map[string]string{"token": strings.TrimPrefix(clink, "/email-change/")}).want(t, http.StatusOK, "")
+	e.setGitHubUser("1004", "Morpheus", "morpheus@example.com", true)
+	e.browser().oauthSignIn(t, e.github, "github", "").want(t, http.StatusConflict, "USER_ALREADY_EXISTS")
+	if _, err := e.auth.GetKey(ctx, "github", "1004"); !errors.Is(err, latch.ErrInvalidKeyID) {
+		t.Errorf("a provider account got the reserved address: %v", err)
+	}
 }
 
 func TestOAuthFormPost(t *testing.T) {

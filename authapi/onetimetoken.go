@@ -27,6 +27,7 @@ func (h *Handler) generateOneTimeToken(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	h.record(r, s.UserID, evTokenIssued, h.oneTime.Name())
 	writeJSON(w, http.StatusOK, tokenJSON{Token: tok.String()})
 	return nil
 }
@@ -78,6 +79,7 @@ func (h *Handler) verifyOneTimeToken(w http.ResponseWriter, r *http.Request) err
 		}
 		return err
 	}
+	h.record(r, s.UserID, evTokenUsed, h.oneTime.Name())
 	out := authBody(r, s)
 	if h.ottNoCookie {
 		// No cookie: the body is the only way the client gets the session.

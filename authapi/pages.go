@@ -191,6 +191,8 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	p("POST /account/two-factor/recovery-codes", h.recoveryCodesPage)
 	p("GET /email-change/{token}", h.emailChangeLinkPage)
 	p("POST /email-change/{token}", h.emailChangeLinkPost)
+	p("GET /undo/{token}", h.undoLinkPage)
+	p("POST /undo/{token}", h.undoLinkPost)
 	if h.outbox != nil {
 		p("GET /dev/outbox", h.outboxPage)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 
 	"github.com/latchauth/latch"
 )
@@ -49,28 +48,6 @@ func (h *Handler) confirmPassword(r *http.Request, userID, pw string) (latch.Key
 		return latch.Key{}, ErrInvalidCredentials
 	}
 	return key, nil
-}
-
-// voidUserTokens deletes every open single-use token of the user, of every
-// kind registered on the Auth: reset and magic links, verification codes,
-// one-time tokens, CLI codes, step-up tokens. The tokens that are part of
-// a second factor (recovery codes, TOTP step markers: factorTokenKinds)
-// stay: they go with the factor. With ctx from InTx it joins the
-// transaction on a SQL store.
-func (h *Handler) voidUserTokens(ctx context.Context, userID string) error {
-	ts := h.auth.TokenStore()
-	if ts == nil {
-		return nil
-	}
-	for _, kind := range h.auth.TokenKinds() {
-		if slices.Contains(factorTokenKinds, kind) {
-			continue
-		}
-		if err := ts.DeleteUserTokens(ctx, userID, kind); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 type changePasswordRequest struct {
@@ -126,20 +103,17 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 	}
 	var s latch.Session
 	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
-		if err := h.auth.InvalidateAllUserSessions(ctx, cur.UserID); err != nil {
+		if err := h.endSignIns(ctx, cur.UserID); err != nil {
 			return err
 		}
-		if err := h.voidUserTokens(ctx, cur.UserID); err != nil {
+		if err := h.voidUndos(ctx, cur.UserID, UndoPassword); err != nil {
 			return err
 		}
 		if _, err := h.auth.UpdateKeyPassword(ctx, emailProvider, key.ProviderUserID, &next); err != nil {
 			return err
 		}
 		if !h.auth.Atomic() { // anything made with the old password meanwhile
-			if err := h.auth.InvalidateAllUserSessions(ctx, cur.UserID); err != nil {
-				return err
-			}
-			if err := h.voidUserTokens(ctx, cur.UserID); err != nil {
+			if err := h.endSignIns(ctx, cur.UserID); err != nil {
 				return err
 			}
 		}
@@ -150,9 +124,9 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 		return latch.Session{}, err
 	}
 	h.sessionStarted(w, r, s)
-	if to := s.User.Attributes.String(attrEmail); to != "" {
-		h.queueNotice(r.Context(), h.mails.PasswordChanged(to))
-	}
+	h.record(r, cur.UserID, evPasswordChange, "")
+	h.record(r, cur.UserID, evSessionEnded, "all (password changed)")
+	h.noticeWithUndo(r.Context(), s.User, AccountChange{Field: UndoPassword})
 	return s, nil
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 func TestChangePassword(t *testing.T) {
-	forEachStore(t, func(t *testing.T, e *env) {
+	forEachAccountStore(t, func(t *testing.T, e *env) {
 		b, su := e.signUp("cp@example.com", pw)
 		uid := su.str("user", "id")
 		other := e.browser()

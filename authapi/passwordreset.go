@@ -167,6 +167,10 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request, value, p
 			if err := h.setEmailPassword(ctx, u.ID, email, pw); err != nil {
 				return err
 			}
+			// The password changes again: its undo links are void.
+			if err := h.voidUndos(ctx, u.ID, UndoPassword); err != nil {
+				return err
+			}
 			if !h.auth.Atomic() {
 				return h.endSignIns(ctx, u.ID) // any made with the old password meanwhile
 			}
@@ -204,7 +208,9 @@ func (h *Handler) resetDone(w http.ResponseWriter, r *http.Request, s latch.Sess
 	if p != nil {
 		userID = p.UserID
 	}
+	h.record(r, userID, evTokenUsed, h.resets.Name())
 	h.record(r, userID, evPasswordReset, "link")
+	h.record(r, userID, evSessionEnded, "all (password reset)")
 	h.signInMade(w, r, s, p)
 	if err := h.emailLimit.Reset(r.Context(), signInEmailKey(email)); err != nil {
 		h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
@@ -278,6 +284,9 @@ func (h *Handler) resetPasswordSplit(w http.ResponseWriter, r *http.Request, val
 	}
 	if err := h.endSignIns(ctx, tok.UserID); err != nil {
 		h.log.WarnContext(ctx, "reset: ending the old sessions and links failed", "err", err)
+	}
+	if err := h.voidUndos(ctx, tok.UserID, UndoPassword); err != nil {
+		h.log.WarnContext(ctx, "reset: voiding the password's undo links failed", "err", err)
 	}
 	s, p, err := h.beginSignIn(ctx, r, tok.UserID, []string{amrMailedLink})
 	if err != nil {

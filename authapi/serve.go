@@ -107,6 +107,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	a("/api/auth/two-factor/totp/confirm", methods{"POST": h.confirmTOTPAPI})
 	a("/api/auth/two-factor/recovery-codes", methods{"POST": h.recoveryCodesAPI})
 	h.passkeyRoutes(a)
+	a("/api/auth/undo", methods{"POST": h.undoAPI})
 	a("/api/auth/client.js", methods{"GET": h.serveClientJS})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)

@@ -49,7 +49,7 @@ const (
 )
 
 // factorTokenKinds are the token kinds that go with a user's factors and
-// survive voidUserTokens.
+// survive voidTokens.
 var factorTokenKinds = []string{recoveryCodeKind, totpStepKind}
 
 const (

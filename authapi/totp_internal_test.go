@@ -162,7 +162,7 @@ func TestVoidKeepsFactorTokens(t *testing.T) {
 				}
 				return len(recs)
 			}
-			if err := h.voidUserTokens(ctx, u.ID); err != nil {
+			if err := h.voidTokens(ctx, u.ID); err != nil {
 				t.Fatal(err)
 			}
 			if count("magic-link") != 0 || count(recoveryCodeKind) != 10 || count(totpStepKind) != 1 {

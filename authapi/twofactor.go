@@ -289,7 +289,7 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, value, me
 	}
 	h.sessions.ClearCookie(w, pendingCookie)
 	h.sessionStarted(w, r, s)
-	h.record(r, s.UserID, evSignIn, "second factor "+method)
+	h.recordSignIn(r, s.UserID, "second factor "+method)
 	return s, nil
 }
 

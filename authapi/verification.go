@@ -79,6 +79,7 @@ func (h *Handler) verifyCode(r *http.Request, code string) (latch.Session, error
 		}
 		return latch.Session{}, err
 	}
+	h.record(r, s.UserID, evTokenUsed, h.codes.Name())
 	u, err := h.markVerified(r.Context(), s.UserID)
 	if err != nil {
 		return latch.Session{}, err
@@ -184,6 +185,7 @@ func (h *Handler) verifyLink(r *http.Request, value, password string) (latch.Use
 	if tok, err = h.links.Validate(ctx, value); err != nil {
 		return latch.User{}, err
 	}
+	h.record(r, tok.UserID, evTokenUsed, h.links.Name())
 	u, err := h.markVerified(ctx, tok.UserID)
 	if errors.Is(err, latch.ErrInvalidUserID) {
 		return latch.User{}, ErrInvalidToken // the user was deleted since

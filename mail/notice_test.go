@@ -20,6 +20,9 @@ func TestNotices(t *testing.T) {
 		{tpl.EmailChange("new@example.com", "/email-change/tok", time.Hour), []string{"https://auth.example.com/email-change/tok", "1 hour"}},
 		{tpl.EmailChanged("old@example.com", "new@example.com"), []string{"new@example.com"}},
 		{tpl.EmailInUse("taken@example.com"), []string{"already has an account"}},
+		{tpl.ChangeNotice("a@example.com", Notice{Subject: "Acme: changed", Heading: "Changed", Paragraphs: []string{"It changed."},
+			UndoLink: "/undo/tok", UndoAction: "Undo it", UndoExpiresIn: 7 * 24 * time.Hour}),
+			[]string{"It changed.", "https://auth.example.com/undo/tok", "7 days"}},
 	} {
 		if c.m.Subject == "" || !strings.Contains(c.m.Subject, "Acme") || c.m.HTML == "" || c.m.Validate() != nil {
 			t.Errorf("%q: subject or HTML missing, or invalid: %v", c.m.Subject, c.m.Validate())

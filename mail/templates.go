@@ -119,6 +119,32 @@ func (t Templates) EmailInUse(to string) Message {
 	})
 }
 
+// Notice is the content of a notice about a change to an account. When
+// UndoLink is set the mail carries it as its button, labelled UndoAction:
+// a single-use link that reverts the change, valid for UndoExpiresIn.
+type Notice struct {
+	Subject       string
+	Heading       string
+	Paragraphs    []string
+	UndoLink      string
+	UndoAction    string
+	UndoExpiresIn time.Duration
+	Footer        string
+}
+
+// ChangeNotice renders n, in text and HTML, as a mail to to.
+func (t Templates) ChangeNotice(to string, n Notice) Message {
+	d := mailData{Heading: n.Heading, Paragraphs: n.Paragraphs, Footer: n.Footer}
+	if n.UndoLink != "" {
+		d.Link, d.Action, d.ExpiresIn = t.Link(n.UndoLink), n.UndoAction, humanDuration(n.UndoExpiresIn)
+	}
+	return t.render(noticeMail, to, n.Subject, d)
+}
+
+// AppNameOrDefault is the application's name as mails show it ("Latch"
+// when AppName is unset).
+func (t Templates) AppNameOrDefault() string { return t.appName() }
+
 // Link returns link as it appears in a mail: a path starting with "/" is
 // put after BaseURL; anything else is returned as it is.
 func (t Templates) Link(link string) string {

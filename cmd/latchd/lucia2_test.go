@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -182,8 +183,8 @@ func TestLucia2Schema(t *testing.T) {
 					added = append(added, n)
 				}
 			}
-			if !slices.Equal(added, []string{"latch_factor", "latch_token", "latch_token_attempt", "latch_user_disabled"}) {
-				t.Errorf("latchd migrate added the tables %v, want only latch_factor, latch_token, latch_token_attempt and latch_user_disabled", added)
+			if !slices.Equal(added, []string{"latch_activity", "latch_factor", "latch_token", "latch_token_attempt", "latch_user_disabled"}) {
+				t.Errorf("latchd migrate added the tables %v, want only latch_activity, latch_factor, latch_token, latch_token_attempt and latch_user_disabled", added)
 			}
 
 			s := start(t, dir, env...)
@@ -207,6 +208,10 @@ func TestLucia2Schema(t *testing.T) {
 				t.Fatalf("sign-in: %d %v", st, body)
 			}
 			tok := str(body, "token")
+			// The security activity record lives in latch_activity.
+			if st, body := call(t, c, "GET", s.url+"/api/auth/activity", nil, "Authorization", "Bearer "+tok); st != 200 || !strings.Contains(fmt.Sprint(body["events"]), "sign-in") {
+				t.Errorf("activity: %d %v", st, body)
+			}
 			var userID, hash string
 			var verified bool
 			d.scan(t, "SELECT u.id, u.email_verified, k.hashed_password FROM auth_user u JOIN user_key k ON k.user_id = u.id WHERE u.email = ?", []any{email}, &userID, &verified, &hash)

@@ -767,3 +767,44 @@ func TestOpenBeforeDisabledTable(t *testing.T) {
 		}
 	})
 }
+
+// TestEmptyAttributeWriteLocks: in a transaction on PostgreSQL and MySQL,
+// an UpdateUserAttributes with nothing to write locks the user's row until
+// the transaction ends, as on the other SQL stores: a second transaction
+// waits for it. (SQLite has one writer: its transactions never overlap.)
+func TestEmptyAttributeWriteLocks(t *testing.T) {
+	forEach(t, func(t *testing.T, b *backend) {
+		if b.dialect == lucia2.SQLite {
+			t.Skip("one writer: SQLite runs one transaction at a time")
+		}
+		b.exec(t, docsSchema(b)...)
+		s := b.open(t)
+		a, err := latch.New(latch.Config{Store: s, Profile: latch.ProfileLucia2})
+		must(t, "New", err)
+		u, err := a.CreateUser(ctx(t), latch.CreateUserOptions{Attributes: latch.Attributes{"email": "lock@example.com", "username": "lock"}})
+		must(t, "CreateUser", err)
+
+		locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- s.InTx(ctx(t), func(ctx context.Context) error {
+				if err := s.UpdateUserAttributes(ctx, u.ID, latch.Attributes{}); err != nil {
+					close(locked)
+					return err
+				}
+				close(locked)
+				<-release
+				return nil
+			})
+		}()
+		<-locked
+		short, cancel := context.WithTimeout(ctx(t), 500*time.Millisecond)
+		err = s.InTx(short, func(ctx context.Context) error { return s.UpdateUserAttributes(ctx, u.ID, latch.Attributes{}) })
+		cancel()
+		if err == nil {
+			t.Error("a second transaction read the row for update while the first held it")
+		}
+		close(release)
+		must(t, "first transaction", <-done)
+		must(t, "after the first", s.InTx(ctx(t), func(ctx context.Context) error { return s.UpdateUserAttributes(ctx, u.ID, latch.Attributes{}) }))
+	})
+}

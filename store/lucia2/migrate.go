@@ -9,9 +9,10 @@ import (
 // Migrate creates Latch's own tables beside Lucia's, when they do not
 // exist yet: latch_token (single-use tokens), latch_token_attempt
 // (attempt counters of numeric codes), latch_factor (second factors and
-// passkeys) and latch_user_disabled (the users an administrator
-// disabled), with the columns of Latch's default schema and a foreign key
-// to the Lucia user table, ON DELETE CASCADE, so
+// passkeys), latch_user_disabled (the users an administrator disabled)
+// and latch_activity (the security activity record), with the columns of
+// Latch's default schema and a foreign key to the Lucia user table, ON
+// DELETE CASCADE, so
 // that deleting a user, by Latch or by Lucia, removes its tokens too. It
 // never creates, alters or drops Lucia's own tables. Running it again, or
 // from several processes at once, is safe.
@@ -103,6 +104,18 @@ func (s *Store) sqliteDDL() []string {
 	user_id     TEXT    NOT NULL PRIMARY KEY REFERENCES ` + ref + `,
 	disabled_at INTEGER NOT NULL
 )`,
+		`CREATE TABLE IF NOT EXISTS ` + in + `latch_activity (
+	user_id    TEXT    NOT NULL REFERENCES ` + ref + `,
+	id         TEXT    NOT NULL,
+	type       TEXT    NOT NULL,
+	at         INTEGER NOT NULL,
+	ip         TEXT    NOT NULL DEFAULT '',
+	user_agent TEXT    NOT NULL DEFAULT '',
+	detail     TEXT    NOT NULL DEFAULT '',
+	PRIMARY KEY (user_id, id)
+)`,
+		`CREATE INDEX IF NOT EXISTS ` + in + `latch_activity_user_at ON latch_activity (user_id, at, id)`,
+		`CREATE INDEX IF NOT EXISTS ` + in + `latch_activity_at ON latch_activity (at)`,
 	}
 }
 
@@ -144,6 +157,18 @@ func (s *Store) postgresDDL() []string {
 	user_id     ` + idType + ` NOT NULL PRIMARY KEY REFERENCES ` + ref + `,
 	disabled_at BIGINT NOT NULL
 )`,
+		`CREATE TABLE IF NOT EXISTS latch_activity (
+	user_id    ` + idType + ` NOT NULL REFERENCES ` + ref + `,
+	id         TEXT COLLATE "C" NOT NULL,
+	type       TEXT NOT NULL,
+	at         BIGINT NOT NULL,
+	ip         TEXT NOT NULL DEFAULT '',
+	user_agent TEXT NOT NULL DEFAULT '',
+	detail     TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (user_id, id)
+)`,
+		`CREATE INDEX IF NOT EXISTS latch_activity_user_at ON latch_activity (user_id, at, id)`,
+		`CREATE INDEX IF NOT EXISTS latch_activity_at ON latch_activity (at)`,
 	}
 }
 
@@ -193,6 +218,19 @@ func (s *Store) mysqlDDL() []string {
 	disabled_at BIGINT NOT NULL,
 	PRIMARY KEY (user_id),
 	CONSTRAINT latch_user_disabled_lucia_user FOREIGN KEY (user_id) REFERENCES ` + ref + `
+) ENGINE = InnoDB`,
+		"CREATE TABLE IF NOT EXISTS latch_activity (" + `
+	user_id    ` + idType + ` NOT NULL,
+	id         VARBINARY(255) NOT NULL,
+	type       VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL,
+	at         BIGINT NOT NULL,
+	ip         VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL DEFAULT '',
+	user_agent VARCHAR(512) CHARACTER SET utf8mb4 NOT NULL DEFAULT '',
+	detail     VARCHAR(256) CHARACTER SET utf8mb4 NOT NULL DEFAULT '',
+	PRIMARY KEY (user_id, id),
+	KEY latch_activity_user_at (user_id, at, id),
+	KEY latch_activity_at (at),
+	CONSTRAINT latch_activity_lucia_user FOREIGN KEY (user_id) REFERENCES ` + ref + `
 ) ENGINE = InnoDB`,
 	}
 }

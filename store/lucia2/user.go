@@ -126,7 +126,14 @@ func (s *Store) updateAttributes(ctx context.Context, op string, t *table, id st
 		return notFound(op)
 	}
 	if len(cols) == 0 {
-		// Nothing to write: the row must exist all the same.
+		// Nothing to write: the row must exist all the same. In a
+		// transaction of PostgreSQL or MySQL the read locks the row
+		// (SELECT … FOR UPDATE), as the other stores' empty merge does:
+		// callers serialise one user's changes with it (two parallel
+		// unlinks must not remove the last two ways in).
+		if s.d != dSQLite && s.txFrom(ctx) != nil {
+			get += " FOR UPDATE"
+		}
 		var gotID string
 		rest := make([]any, skip-1+len(t.attrs))
 		for i := range rest {
