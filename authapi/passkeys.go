@@ -435,6 +435,7 @@ func (h *Handler) passkeyRegisterVerify(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	h.record(r, s.UserID, evPasskeyAdded, f.Name)
+	h.noticeWithUndo(r.Context(), s.User, AccountChange{Field: UndoMethod, Method: "passkey", Added: true, AddedFactor: f.ID})
 	writeJSON(w, http.StatusOK, map[string]any{"passkey": toPasskeyJSON(f, d)})
 	return nil
 }
@@ -750,6 +751,7 @@ func (h *Handler) deletePasskey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.record(r, s.UserID, evPasskeyRemoved, f.Name)
+	h.noticeWithUndo(r.Context(), s.User, AccountChange{Field: UndoMethod, Method: "passkey"})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -496,9 +496,7 @@ func (h *Handler) confirmTOTP(r *http.Request, s latch.Session, typed string) (c
 		return nil, err
 	}
 	h.record(r, s.UserID, evTwoFactorEnabled, methodTOTP)
-	if to := s.User.Attributes.String(attrEmail); to != "" {
-		h.queueNotice(ctx, h.mails.TwoFactorEnabled(to))
-	}
+	h.noticeWithUndo(ctx, s.User, AccountChange{Field: UndoMethod, Method: methodTOTP, Added: true, AddedFactor: factorID})
 	return codes, nil
 }
 
@@ -539,9 +537,7 @@ func (h *Handler) disableTOTP(r *http.Request, s latch.Session, stepUp string) e
 		return err
 	}
 	h.record(r, s.UserID, evTwoFactorDisabled, methodTOTP)
-	if to := s.User.Attributes.String(attrEmail); to != "" {
-		h.queueNotice(ctx, h.mails.TwoFactorDisabled(to))
-	}
+	h.noticeWithUndo(ctx, s.User, AccountChange{Field: UndoMethod, Method: methodTOTP})
 	return nil
 }
 

@@ -91,7 +91,9 @@ func TestTOTPEnrolment(t *testing.T) {
 		}
 		// Used up: a second confirmation finds nothing.
 		b.do("POST", "/api/auth/two-factor/totp/confirm", map[string]string{"code": totpAt(t, secret, e.clock.Now())}).want(t, 400, "NO_TOTP_ENROLMENT")
-		e.mailTo("totp@example.com", "turned on", 1)
+		if m := e.mailTo("totp@example.com", "sign-in method was added", 1); !strings.Contains(m, "/undo/") {
+			t.Errorf("the notice of a new factor has no undo link: %q", m)
+		}
 
 		// The secret is not in the store in the clear, as text or as bytes.
 		fs, err := e.auth.ListFactors(t.Context(), uid)
@@ -123,7 +125,9 @@ func TestTOTPEnrolment(t *testing.T) {
 		// The recovery codes went with it; the password steps up again.
 		b.do("POST", "/api/auth/step-up", map[string]string{"action": "add-factor", "method": "recovery-code", "code": codes[0].(string)}).want(t, 400, "INVALID_METHOD")
 		stepUpWith(t, b, "add-factor", map[string]string{"method": "password", "password": pw})
-		e.mailTo("totp@example.com", "turned off", 1)
+		if m := e.mailTo("totp@example.com", "sign-in method was removed", 1); !strings.Contains(m, "/undo/") {
+			t.Errorf("the notice of a removed factor has no undo link: %q", m)
+		}
 	})
 }
 
