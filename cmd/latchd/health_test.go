@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"testing"
+
+	"github.com/latchauth/latch/internal/openapitest"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -27,7 +29,8 @@ func TestHealthAndReadiness(t *testing.T) {
 	}{
 		{"live", "GET", "/healthz", "10.1.2.3:8080", nil, 200, map[string]any{"status": "ok"}},
 		{"live HEAD", "HEAD", "/healthz", "", nil, 200, nil},
-		{"live POST", "POST", "/healthz", "", nil, 405, map[string]any{"status": "method not allowed"}},
+		{"live POST", "POST", "/healthz", "", nil, 405, map[string]any{"error": map[string]any{"code": "METHOD_NOT_ALLOWED", "message": "use GET or HEAD"}}},
+		{"ready PUT", "PUT", "/readyz", "", nil, 405, map[string]any{"error": map[string]any{"code": "METHOD_NOT_ALLOWED", "message": "use GET or HEAD"}}},
 		{"ready", "GET", "/readyz", "10.1.2.3", []healthCheck{{"database", ok}, {"outbox", ok}}, 200,
 			map[string]any{"status": "ok", "checks": map[string]any{"database": "ok", "outbox": "ok"}}},
 		{"redis down", "GET", "/readyz", "", []healthCheck{{"database", ok}, {"redis", func(context.Context) error { return down }}}, 503,
@@ -47,6 +50,15 @@ func TestHealthAndReadiness(t *testing.T) {
 			withHealth(next, tt.checks, log).ServeHTTP(rec, req)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.status != http.StatusTeapot { // the stand-in for the rest of the server
+				doc, err := apiDoc()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range doc.Check(req, nil, rec.Result(), rec.Body.Bytes()) {
+					t.Errorf("OpenAPI document: %s", p)
+				}
 			}
 			if tt.body == nil {
 				return
@@ -88,4 +100,33 @@ func TestReadyzOnLatchd(t *testing.T) {
 		t.Errorf("GET /readyz = %d %+v, want 200 with database and outbox ok", res.StatusCode, body)
 	}
 	s.stop(t)
+}
+
+// TestHealthDocumented: the paths the OpenAPI document gives to latchd are
+// the ones withHealth answers, with each documented method.
+func TestHealthDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := apiDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	h := withHealth(next, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	seen := map[string]bool{}
+	for path, info := range doc.Paths() {
+		if info.ServedBy != "latchd" {
+			continue
+		}
+		for _, m := range info.Methods {
+			seen[m+" "+path] = true
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(m, path, nil))
+			if rec.Code == http.StatusTeapot {
+				t.Errorf("%s documents %s %s as latchd's, but latchd does not serve it", openapitest.File, m, path)
+			}
+		}
+	}
+	if !seen["GET /healthz"] || !seen["GET /readyz"] {
+		t.Errorf("latchd's operations in the document: %v; want GET /healthz and GET /readyz (the admin API is \"x-latch-served-by\": \"latchd-admin\")", seen)
+	}
 }
