@@ -219,9 +219,13 @@ func (c *Checker) Check(req *http.Request, reqBody []byte, res *http.Response, r
 	if errCode != "" {
 		at := at + "." + strconv.Quote(status)
 		if name, ok := strings.CutPrefix(resp.Ref, "#/components/responses/"); ok {
-			resp, at = c.doc.Components.Responses[name], "\"components\".\"responses\"."+strconv.Quote(name)
-		}
-		if codes := enumOf(resp); codes != nil && !slices.Contains(codes, errCode) {
+			shared := "\"components\".\"responses\"." + strconv.Quote(name)
+			if codes := enumOf(c.doc.Components.Responses[name]); codes != nil && !slices.Contains(codes, errCode) {
+				return []string{fmt.Sprintf("%s with error code %s, which is not listed: %s in %s refers to the shared response %s (%s): "+
+					"replace that $ref with the operation's own response listing %s and %s, as the other operations' own responses do",
+					where, errCode, at, File, shared, strings.Join(codes, ", "), strings.Join(codes, ", "), errCode)}
+			}
+		} else if codes := enumOf(resp); codes != nil && !slices.Contains(codes, errCode) {
 			return []string{fmt.Sprintf("%s with error code %s, which is not listed: add %q to the code enum of %s in %s (listed: %s) and to its description",
 				where, errCode, errCode, at, File, strings.Join(codes, ", "))}
 		}

@@ -44,7 +44,7 @@ func TestCheckerCatches(t *testing.T) {
 		{"unlisted code", "POST", "/api/auth/sign-in", `{}`, 401,
 			`{"error":{"code":"TWO_FACTOR_REQUIRED","message":"no"}}`, `add "TWO_FACTOR_REQUIRED" to the code enum of "paths"."/api/auth/sign-in".post.responses."401"`},
 		{"unlisted code of a shared response", "POST", "/api/auth/sign-in", `{}`, 503,
-			`{"error":{"code":"DOWN","message":"no"}}`, `add "DOWN" to the code enum of "components"."responses"."Unavailable"`},
+			`{"error":{"code":"DOWN","message":"no"}}`, `refers to the shared response "components"."responses"."Unavailable" (STORE_UNAVAILABLE, SERVER_BUSY): replace that $ref with the operation's own response listing STORE_UNAVAILABLE, SERVER_BUSY and DOWN`},
 		{"undocumented field", "GET", "/api/auth/session", "", 200,
 			`{"user":` + user + `,"session":` + session + `,"extra":1}`, `the answer does not match "paths"."/api/auth/session".get.responses."200"`},
 		{"missing field", "GET", "/api/auth/session", "", 200,
