@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/internal/openapitest"
 )
 
@@ -84,7 +86,7 @@ func TestReadyzOnLatchd(t *testing.T) {
 	s := start(t, t.TempDir())
 	req, _ := http.NewRequest("GET", s.url+"/readyz", nil)
 	req.Host = "10.0.0.7:8080" // a probe by pod IP
-	res, err := http.DefaultClient.Do(req)
+	res, err := checked(t, http.DefaultClient).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +100,16 @@ func TestReadyzOnLatchd(t *testing.T) {
 	}
 	if res.StatusCode != 200 || body.Status != "ok" || body.Checks["database"] != "ok" || body.Checks["outbox"] != "ok" {
 		t.Errorf("GET /readyz = %d %+v, want 200 with database and outbox ok", res.StatusCode, body)
+	}
+	// latchd serves the OpenAPI document the authapi handler embeds.
+	res, err = checked(t, http.DefaultClient).Get(s.url + "/api/auth/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Equal(doc, authapi.OpenAPI()) {
+		t.Errorf("GET /api/auth/openapi.json = %d, %d bytes; want 200 and authapi.OpenAPI()", res.StatusCode, len(doc))
 	}
 	s.stop(t)
 }
