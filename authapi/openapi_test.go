@@ -63,6 +63,9 @@ func TestOpenAPICompleteness(t *testing.T) {
 		t.Fatalf("only %d routes served: %v", len(served), served)
 	}
 	for pattern, methods := range served {
+		if c.Pending(pattern) {
+			continue // listed in "x-latch-not-yet-documented"
+		}
 		info, ok := doc[pattern]
 		for _, m := range methods {
 			if !ok || !slices.Contains(info.Methods, m) {

@@ -46,6 +46,10 @@ type Checker struct {
 
 // document is the part of the OpenAPI document the Checker reads itself.
 type document struct {
+	// Pending lists path prefixes of endpoints whose authors have not
+	// documented them yet ("x-latch-not-yet-documented"): their exchanges
+	// are not checked. Remove a prefix once its paths are in the document.
+	Pending    []string                              `json:"x-latch-not-yet-documented"`
 	Paths      map[string]map[string]json.RawMessage `json:"paths"`
 	Components struct {
 		Responses map[string]response `json:"responses"`
@@ -143,6 +147,17 @@ func (c *Checker) Paths() map[string]PathInfo {
 	return out
 }
 
+// Pending tells whether the path is under a prefix the document lists in
+// "x-latch-not-yet-documented": not checked until its paths are written.
+func (c *Checker) Pending(path string) bool {
+	for _, p := range c.doc.Pending {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // PathInfo describes one documented path.
 type PathInfo struct {
 	Methods  []string
@@ -174,7 +189,7 @@ func (c *Checker) Check(req *http.Request, reqBody []byte, res *http.Response, r
 	}
 	// The admin API is checked once the document has its paths: its
 	// author adds them after this checker landed.
-	if strings.HasPrefix(req.URL.Path, "/api/admin/") && !c.admin {
+	if strings.HasPrefix(req.URL.Path, "/api/admin/") && !c.admin || c.Pending(req.URL.Path) {
 		return nil
 	}
 	// A CORS preflight is answered by the CORS layer for every API path.
