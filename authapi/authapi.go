@@ -293,7 +293,12 @@ type Handler struct {
 	oauthLanding string
 	root         http.Handler
 
-	client clientJS // GET /api/auth/client.js
+	client  cachedFile // GET /api/auth/client.js
+	openAPI cachedFile // GET /api/auth/openapi.json
+
+	// served lists the API routes the mux serves, pattern → methods, for
+	// the OpenAPI document's completeness test.
+	served map[string][]string
 }
 
 // New validates cfg, fills in its defaults and returns a Handler.
@@ -398,6 +403,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.client, err = loadClientJS(); err != nil {
 		return nil, fmt.Errorf("authapi: client.js: %w", err)
 	}
+	h.openAPI = newCachedFile(openAPIDoc)
 	h.queue, h.onRequest = cfg.Queue, cfg.OnRequest
 	if h.queue == nil {
 		h.queue = outbox.NewMemoryQueue()

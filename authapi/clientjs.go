@@ -8,20 +8,24 @@ import (
 	"time"
 )
 
-// clientJS is the JavaScript client (static/client.js, embedded with the
-// pages' assets) with the ETag it is served with.
-type clientJS struct {
+// cachedFile is an embedded file the API serves as is (the JavaScript
+// client, the OpenAPI document) with the ETag it is served with.
+type cachedFile struct {
 	body []byte
 	etag string
 }
 
-func loadClientJS() (clientJS, error) {
+func newCachedFile(b []byte) cachedFile {
+	sum := sha256.Sum256(b)
+	return cachedFile{body: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+}
+
+func loadClientJS() (cachedFile, error) {
 	b, err := assets.ReadFile("static/client.js")
 	if err != nil {
-		return clientJS{}, err
+		return cachedFile{}, err
 	}
-	sum := sha256.Sum256(b)
-	return clientJS{body: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}, nil
+	return newCachedFile(b), nil
 }
 
 // serveClientJS answers GET /api/auth/client.js: the ES module, cached an

@@ -52,3 +52,7 @@ func RegisterTestFactor(h *Handler) {
 		},
 	})
 }
+
+// ServedRoutes returns the API routes the handler's mux serves, pattern →
+// methods, for the OpenAPI completeness test.
+func (h *Handler) ServedRoutes() map[string][]string { return h.served }

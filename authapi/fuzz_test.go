@@ -495,6 +495,13 @@ func FuzzAPIBodies(f *testing.F) {
 			t.Fatalf("%s %s: reading the answer: %v", rt.method, target, err)
 		}
 		t.Logf("%s %s (mode %d): %d %s", rt.method, target, mode, res.StatusCode, res.Header.Get("Location"))
+		doc, err := apiDoc()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if problems := doc.Check(req, []byte(sent), res, raw); len(problems) > 0 {
+			t.Fatalf("OpenAPI document, with body %q:\n%s", sent, strings.Join(problems, "\n"))
+		}
 		callback := strings.HasSuffix(rt.path, "/callback")
 		isJSON := strings.HasPrefix(res.Header.Get("Content-Type"), "application/json")
 		var e struct {

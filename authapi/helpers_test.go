@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/authapi"
+	"github.com/latchauth/latch/internal/openapitest"
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/store/memory"
 	"github.com/latchauth/latch/store/sqlite"
@@ -114,7 +115,7 @@ func newSplitEnv(t testing.TB, lc latch.Config, change func(*authapi.Config)) *e
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv.Config.Handler = e.h
+	e.srv.Config.Handler = checkedAPI(t, e.h)
 	e.srv.Start()
 	t.Cleanup(func() {
 		e.srv.Close()
@@ -125,6 +126,23 @@ func newSplitEnv(t testing.TB, lc latch.Config, change func(*authapi.Config)) *e
 		}
 	})
 	return e
+}
+
+// apiDoc checks exchanges against the OpenAPI document, parsed once.
+var apiDoc = sync.OnceValues(func() (*openapitest.Checker, error) {
+	return openapitest.New(authapi.OpenAPI())
+})
+
+// checkedAPI serves h and fails the test for every API exchange that the
+// OpenAPI document does not describe: an undocumented path, method,
+// status, error code or field (see internal/openapitest).
+func checkedAPI(t testing.TB, h http.Handler) http.Handler {
+	t.Helper()
+	c, err := apiDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Handler(h, func(problem string) { t.Errorf("OpenAPI document: %s", problem) })
 }
 
 // client is one user agent: a cookie jar, and an Origin header like a

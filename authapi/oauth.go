@@ -61,11 +61,12 @@ func cmpOrString(a, b string) string {
 // browser to the provider, and GET|POST /api/auth/oauth/{provider}/callback,
 // where it comes back.
 func (h *Handler) oauthRoutes(mux *http.ServeMux) {
-	mux.Handle("/api/auth/oauth/{provider}", h.api(methods{"GET": h.oauthStart}))
+	start := methods{"GET": h.oauthStart}
+	h.handle(mux, "/api/auth/oauth/{provider}", h.api(start), start.names()...)
 	// The callback is no api() route: a provider may post it from its own
 	// site (Apple), which the Origin check would refuse; the state checked
 	// against this browser's cookie is what protects it.
-	mux.Handle("/api/auth/oauth/{provider}/callback", http.HandlerFunc(h.oauthCallback))
+	h.handle(mux, "/api/auth/oauth/{provider}/callback", http.HandlerFunc(h.oauthCallback), "GET", "POST")
 }
 
 // oauthStart sets the flow cookies and redirects to the provider. next,

@@ -74,7 +74,7 @@ func (h *Handler) routes() http.Handler {
 }
 
 func (h *Handler) apiRoutes(mux *http.ServeMux) {
-	a := func(path string, m methods) { mux.Handle(path, h.api(m)) }
+	a := func(path string, m methods) { h.handle(mux, path, h.api(m), m.names()...) }
 	a("/api/auth/sign-up", methods{"POST": h.signUp})
 	a("/api/auth/sign-in", methods{"POST": h.signInAPI})
 	a("/api/auth/sign-out", methods{"POST": h.signOutAPI})
@@ -109,6 +109,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	h.passkeyRoutes(a)
 	a("/api/auth/undo", methods{"POST": h.undoAPI})
 	a("/api/auth/client.js", methods{"GET": h.serveClientJS})
+	a("/api/auth/openapi.json", methods{"GET": h.serveOpenAPI})
 	if h.oauth != nil {
 		h.oauthRoutes(mux)
 	}
@@ -121,6 +122,25 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 
 // methods maps HTTP methods to the handlers of one path.
 type methods map[string]func(http.ResponseWriter, *http.Request) error
+
+func (m methods) names() []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// handle registers an API route and notes it in h.served, which the
+// OpenAPI document's completeness test compares with the document.
+func (h *Handler) handle(mux *http.ServeMux, pattern string, handler http.Handler, methods ...string) {
+	mux.Handle(pattern, handler)
+	if h.served == nil {
+		h.served = make(map[string][]string)
+	}
+	h.served[pattern] = methods
+}
 
 // api serves one API path: method dispatch with a JSON 405, the Origin
 // check, and errors written as JSON.

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/latchauth/latch/httpauth"
 )
 
 // readyTimeout bounds each backend's answer to a readiness check.
@@ -37,15 +39,13 @@ func withHealth(next http.Handler, checks []healthCheck, log *slog.Logger) http.
 		switch r.URL.Path {
 		case "/healthz":
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				w.Header().Set("Allow", "GET, HEAD")
-				writeHealth(w, http.StatusMethodNotAllowed, map[string]any{"status": "method not allowed"})
+				methodNotAllowed(w)
 				return
 			}
 			writeHealth(w, http.StatusOK, map[string]any{"status": "ok"})
 		case "/readyz":
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				w.Header().Set("Allow", "GET, HEAD")
-				writeHealth(w, http.StatusMethodNotAllowed, map[string]any{"status": "method not allowed"})
+				methodNotAllowed(w)
 				return
 			}
 			results := runChecks(r.Context(), checks, log)
@@ -94,6 +94,13 @@ func runChecks(ctx context.Context, checks []healthCheck, log *slog.Logger) map[
 	}
 	wg.Wait()
 	return results
+}
+
+// methodNotAllowed answers a probe path asked with another method than
+// GET or HEAD, with the API's error body.
+func methodNotAllowed(w http.ResponseWriter) {
+	w.Header().Set("Allow", "GET, HEAD")
+	httpauth.WriteError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use GET or HEAD")
 }
 
 func writeHealth(w http.ResponseWriter, status int, body any) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,9 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"testing"
+
+	"github.com/latchauth/latch/authapi"
+	"github.com/latchauth/latch/internal/openapitest"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -27,7 +31,8 @@ func TestHealthAndReadiness(t *testing.T) {
 	}{
 		{"live", "GET", "/healthz", "10.1.2.3:8080", nil, 200, map[string]any{"status": "ok"}},
 		{"live HEAD", "HEAD", "/healthz", "", nil, 200, nil},
-		{"live POST", "POST", "/healthz", "", nil, 405, map[string]any{"status": "method not allowed"}},
+		{"live POST", "POST", "/healthz", "", nil, 405, map[string]any{"error": map[string]any{"code": "METHOD_NOT_ALLOWED", "message": "use GET or HEAD"}}},
+		{"ready PUT", "PUT", "/readyz", "", nil, 405, map[string]any{"error": map[string]any{"code": "METHOD_NOT_ALLOWED", "message": "use GET or HEAD"}}},
 		{"ready", "GET", "/readyz", "10.1.2.3", []healthCheck{{"database", ok}, {"outbox", ok}}, 200,
 			map[string]any{"status": "ok", "checks": map[string]any{"database": "ok", "outbox": "ok"}}},
 		{"redis down", "GET", "/readyz", "", []healthCheck{{"database", ok}, {"redis", func(context.Context) error { return down }}}, 503,
@@ -47,6 +52,15 @@ func TestHealthAndReadiness(t *testing.T) {
 			withHealth(next, tt.checks, log).ServeHTTP(rec, req)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.status != http.StatusTeapot { // the stand-in for the rest of the server
+				doc, err := apiDoc()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range doc.Check(req, nil, rec.Result(), rec.Body.Bytes()) {
+					t.Errorf("OpenAPI document: %s", p)
+				}
 			}
 			if tt.body == nil {
 				return
@@ -72,7 +86,7 @@ func TestReadyzOnLatchd(t *testing.T) {
 	s := start(t, t.TempDir())
 	req, _ := http.NewRequest("GET", s.url+"/readyz", nil)
 	req.Host = "10.0.0.7:8080" // a probe by pod IP
-	res, err := http.DefaultClient.Do(req)
+	res, err := checked(t, http.DefaultClient).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,5 +101,44 @@ func TestReadyzOnLatchd(t *testing.T) {
 	if res.StatusCode != 200 || body.Status != "ok" || body.Checks["database"] != "ok" || body.Checks["outbox"] != "ok" {
 		t.Errorf("GET /readyz = %d %+v, want 200 with database and outbox ok", res.StatusCode, body)
 	}
+	// latchd serves the OpenAPI document the authapi handler embeds.
+	res, err = checked(t, http.DefaultClient).Get(s.url + "/api/auth/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Equal(doc, authapi.OpenAPI()) {
+		t.Errorf("GET /api/auth/openapi.json = %d, %d bytes; want 200 and authapi.OpenAPI()", res.StatusCode, len(doc))
+	}
 	s.stop(t)
+}
+
+// TestHealthDocumented: the paths the OpenAPI document gives to latchd are
+// the ones withHealth answers, with each documented method.
+func TestHealthDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := apiDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	h := withHealth(next, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	seen := map[string]bool{}
+	for path, info := range doc.Paths() {
+		if info.ServedBy != "latchd" {
+			continue
+		}
+		for _, m := range info.Methods {
+			seen[m+" "+path] = true
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(m, path, nil))
+			if rec.Code == http.StatusTeapot {
+				t.Errorf("%s documents %s %s as latchd's, but latchd does not serve it", openapitest.File, m, path)
+			}
+		}
+	}
+	if !seen["GET /healthz"] || !seen["GET /readyz"] {
+		t.Errorf("latchd's operations in the document: %v; want GET /healthz and GET /readyz (the admin API is \"x-latch-served-by\": \"latchd-admin\")", seen)
+	}
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/emersion/go-smtp"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/latchauth/latch/authapi"
+	"github.com/latchauth/latch/internal/openapitest"
 	"github.com/latchauth/latch/internal/testenv"
 	"github.com/latchauth/latch/mfa"
 )
@@ -153,7 +155,27 @@ func (s *server) stop(t *testing.T) {
 	}
 }
 
-// call is one JSON request; it returns the status and decoded body.
+// apiDoc checks the tests' API exchanges against the OpenAPI document.
+var apiDoc = sync.OnceValues(func() (*openapitest.Checker, error) {
+	return openapitest.New(authapi.OpenAPI())
+})
+
+// checked returns c with every API exchange checked against the OpenAPI
+// document: an undocumented path, status, error code or field fails the
+// test (see internal/openapitest).
+func checked(t testing.TB, c *http.Client) *http.Client {
+	t.Helper()
+	doc, err := apiDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := *c
+	cc.Transport = doc.Transport(c.Transport, func(problem string) { t.Errorf("OpenAPI document: %s", problem) })
+	return &cc
+}
+
+// call is one JSON request, checked against the OpenAPI document; it
+// returns the status and decoded body.
 func call(t *testing.T, c *http.Client, method, u string, body any, hdr ...string) (int, map[string]any) {
 	t.Helper()
 	var rd io.Reader
@@ -173,7 +195,7 @@ func call(t *testing.T, c *http.Client, method, u string, body any, hdr ...strin
 		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, err := c.Do(req)
+	res, err := checked(t, c).Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, u, err)
 	}
@@ -206,7 +228,7 @@ func waitMail(t *testing.T, base string, n int) outboxMail {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		res, err := http.Get(base + "/api/dev/outbox")
+		res, err := checked(t, http.DefaultClient).Get(base + "/api/dev/outbox")
 		if err != nil {
 			t.Fatal(err)
 		}
