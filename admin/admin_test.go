@@ -18,6 +18,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/admin"
 	"github.com/latchauth/latch/authapi"
+	"github.com/latchauth/latch/internal/openapitest"
 	"github.com/latchauth/latch/internal/testenv"
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/store/lucia2"
@@ -172,13 +173,13 @@ func newEnv(t *testing.T, lc latch.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.api.Config.Handler = h
+	e.api.Config.Handler = checked(t, h)
 	e.api.Start()
 	ah, err := admin.New(admin.Config{Auth: auth, Tokens: []admin.Token{{Name: "ops", Value: adminToken}}, Mailer: h, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.adm = httptest.NewServer(ah)
+	e.adm = httptest.NewServer(checked(t, ah))
 	t.Cleanup(func() {
 		e.adm.Close()
 		e.api.Close()
@@ -189,6 +190,22 @@ func newEnv(t *testing.T, lc latch.Config) *env {
 		}
 	})
 	return e
+}
+
+// apiDoc is the OpenAPI document's checker, parsed once.
+var apiDoc = sync.OnceValues(func() (*openapitest.Checker, error) {
+	return openapitest.New(authapi.OpenAPI())
+})
+
+// checked serves h and fails the test for every exchange, of the admin
+// API or the auth API, that the OpenAPI document does not describe.
+func checked(t *testing.T, h http.Handler) http.Handler {
+	t.Helper()
+	c, err := apiDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Handler(h, func(problem string) { t.Errorf("OpenAPI document: %s", problem) })
 }
 
 func (e *env) logText() string { e.logMu.Lock(); defer e.logMu.Unlock(); return e.log.String() }

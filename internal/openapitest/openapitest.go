@@ -209,7 +209,7 @@ func (c *Checker) Check(req *http.Request, reqBody []byte, res *http.Response, r
 	path, ok := c.match(req.URL.EscapedPath())
 	if !ok {
 		// The catch-all answers every other API path.
-		if res.StatusCode == http.StatusNotFound && errCode == "NOT_FOUND" {
+		if res.StatusCode == http.StatusNotFound && errCode == "NOT_FOUND" || adminCatchAll(req.URL.Path, res.StatusCode, errCode) {
 			return nil
 		}
 		return []string{fmt.Sprintf("%s (%s): the path is not documented: add %q (with {name} for its variable segments) to \"paths\" in %s, "+
@@ -221,7 +221,8 @@ func (c *Checker) Check(req *http.Request, reqBody []byte, res *http.Response, r
 	}
 	raw, ok := c.doc.Paths[path][method]
 	if !ok {
-		if res.StatusCode == http.StatusMethodNotAllowed && errCode == "METHOD_NOT_ALLOWED" {
+		if res.StatusCode == http.StatusMethodNotAllowed && errCode == "METHOD_NOT_ALLOWED" ||
+			adminCatchAll(req.URL.Path, res.StatusCode, errCode) {
 			return nil
 		}
 		return []string{fmt.Sprintf("%s (%s): the method is not documented: add \"%s\" under \"paths\".%q in %s, with every response it can send",
@@ -277,6 +278,19 @@ func (c *Checker) Check(req *http.Request, reqBody []byte, res *http.Response, r
 			where, path, method, File, describe(reqErrs), short(reqBody)))
 	}
 	return problems
+}
+
+// adminCatchAll tells whether an answer to an admin path or method that
+// is not documented is the admin API's catch-all: it authenticates before
+// it answers 404 NOT_FOUND (a wrong method included), so that a caller
+// without a token learns nothing of its routes.
+func adminCatchAll(path string, status int, code string) bool {
+	if !strings.HasPrefix(path, "/api/admin/") {
+		return false
+	}
+	return status == http.StatusNotFound && code == "NOT_FOUND" ||
+		status == http.StatusUnauthorized && code == "ADMIN_UNAUTHORIZED" ||
+		status == http.StatusTooManyRequests && code == "TOO_MANY_REQUESTS"
 }
 
 // cleanPath is the path as ServeMux cleans it (a trailing slash kept).

@@ -35,9 +35,17 @@ func TestCheckerCatches(t *testing.T) {
 			`{"error":{"code":"NOT_FOUND","message":"no"}}`, ""},
 		{"405 on a documented path", "PUT", "/api/auth/session", "", 405,
 			`{"error":{"code":"METHOD_NOT_ALLOWED","message":"no"}}`, ""},
-		// Until the admin API's author documents it (then every /api/admin
-		// exchange is checked like the rest).
-		{"admin API not documented yet", "GET", "/api/admin/users", "", 200, `{}`, ""},
+		// The admin API (latchd's admin listener) is checked like the rest.
+		{"admin answer", "GET", "/api/admin/users", "", 200, `{"users":[{"id":"u1","email":"a@example.com","emailVerified":false,"disabled":false}],"next":""}`, ""},
+		{"admin answer checked", "GET", "/api/admin/users", "", 200, `{}`,
+			`the answer does not match "paths"."/api/admin/users".get.responses."200"`},
+		{"admin unlisted code", "POST", "/api/admin/users/u1/disable", "", 409,
+			`{"error":{"code":"USER_DISABLED","message":"no"}}`, `add "409" to "paths"."/api/admin/users/{id}/disable".post.responses`},
+		// It authenticates before its catch-all 404, a wrong method included.
+		{"admin catch-all 401", "GET", "/api/admin/nothing", "", 401,
+			`{"error":{"code":"ADMIN_UNAUTHORIZED","message":"no"}}`, ""},
+		{"admin wrong method 404", "PUT", "/api/admin/users", "", 404,
+			`{"error":{"code":"NOT_FOUND","message":"no"}}`, ""},
 		{"undocumented path", "GET", "/api/auth/new-thing", "", 200, `{}`,
 			`add "/api/auth/new-thing" (with {name} for its variable segments) to "paths"`},
 		{"undocumented method", "PUT", "/api/auth/session", "", 200, `{}`,
