@@ -206,6 +206,13 @@ func (c *Checker) Check(req *http.Request, reqBody []byte, res *http.Response, r
 		}
 	}
 	errCode := errorCode(res, resBody)
+	// 404 NOT_FOUND under /api/admin/ is the admin API's catch-all, or
+	// latchd's public listener, which does not serve the admin paths
+	// ("x-latch-served-by": "latchd-admin"); a missing user is
+	// USER_NOT_FOUND.
+	if strings.HasPrefix(req.URL.Path, "/api/admin/") && res.StatusCode == http.StatusNotFound && errCode == "NOT_FOUND" {
+		return nil
+	}
 	path, ok := c.match(req.URL.EscapedPath())
 	if !ok {
 		// The catch-all answers every other API path.
@@ -288,8 +295,7 @@ func adminCatchAll(path string, status int, code string) bool {
 	if !strings.HasPrefix(path, "/api/admin/") {
 		return false
 	}
-	return status == http.StatusNotFound && code == "NOT_FOUND" ||
-		status == http.StatusUnauthorized && code == "ADMIN_UNAUTHORIZED" ||
+	return status == http.StatusUnauthorized && code == "ADMIN_UNAUTHORIZED" ||
 		status == http.StatusTooManyRequests && code == "TOO_MANY_REQUESTS"
 }
 

@@ -46,6 +46,11 @@ func TestCheckerCatches(t *testing.T) {
 			`{"error":{"code":"ADMIN_UNAUTHORIZED","message":"no"}}`, ""},
 		{"admin wrong method 404", "PUT", "/api/admin/users", "", 404,
 			`{"error":{"code":"NOT_FOUND","message":"no"}}`, ""},
+		// latchd's public listener does not serve the admin paths.
+		{"admin path on another listener", "GET", "/api/admin/users", "", 404,
+			`{"error":{"code":"NOT_FOUND","message":"no"}}`, ""},
+		{"admin missing user", "GET", "/api/admin/users/u1", "", 404,
+			`{"error":{"code":"NO_SUCH_USER","message":"no"}}`, `add "NO_SUCH_USER" to the code enum of "paths"."/api/admin/users/{id}".get.responses."404"`},
 		{"undocumented path", "GET", "/api/auth/new-thing", "", 200, `{}`,
 			`add "/api/auth/new-thing" (with {name} for its variable segments) to "paths"`},
 		{"undocumented method", "PUT", "/api/auth/session", "", 200, `{}`,
