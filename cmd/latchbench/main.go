@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -79,6 +80,20 @@ type config struct {
 	start   time.Time
 }
 
+// lockedWriter serialises writes to the log: latchbench's own lines and
+// the lines of the latchd and Node processes it runs (copied by their own
+// goroutines) share it.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 func (c *config) logf(format string, args ...any) {
 	fmt.Fprintf(c.log, "latchbench: %6.1fs: "+format+"\n", append([]any{time.Since(c.start).Seconds()}, args...)...)
 }
@@ -106,7 +121,7 @@ func getenv(name, def string) string {
 // parseFlags reads the command line. -quick changes the defaults of the
 // flags that are not given.
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	c := &config{log: stderr, command: "latchbench " + strings.Join(args, " "), start: time.Now()}
+	c := &config{log: &lockedWriter{w: stderr}, command: "latchbench " + strings.Join(args, " "), start: time.Now()}
 	fs := flag.NewFlagSet("latchbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	stores := fs.String("stores", strings.Join(allStores, ","), "comma-separated stores: "+strings.Join(allStores, ", "))

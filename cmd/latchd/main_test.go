@@ -248,6 +248,36 @@ func waitMail(t *testing.T, base string, n int) outboxMail {
 	}
 }
 
+// waitMailWith waits until the dev outbox of one of the servers holds a
+// mail whose text contains part, and returns it.
+func waitMailWith(t *testing.T, part string, bases ...string) outboxMail {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		for _, base := range bases {
+			res, err := checked(t, http.DefaultClient).Get(base + "/api/dev/outbox")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mails []outboxMail
+			err = json.NewDecoder(res.Body).Decode(&mails)
+			res.Body.Close()
+			if err != nil {
+				t.Fatalf("outbox: %v", err)
+			}
+			for _, m := range mails {
+				if strings.Contains(m.Text, part) {
+					return m
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no mail with %q in the outboxes of %v", part, bases)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 var (
 	codeRE = regexp.MustCompile(`\b\d{8}\b`)
 	linkRE = regexp.MustCompile(`https?://[^\s"<>]+`)
