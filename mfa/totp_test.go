@@ -90,7 +90,7 @@ func TestRecoveryCodes(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range codes {
 		if len(c) != 29 || c[5] != '-' || c[11] != '-' || c[17] != '-' || c[23] != '-' {
-			t.Fatalf("code %q: want xxxxx-xxxxx-xxxxx-xxxxx-xxxxx", c)
+			t.Fatalf("code %q: want five groups of five base32 characters joined by hyphens", c)
 		}
 		canon, ok := ParseRecoveryCode(c)
 		if !ok || seen[canon] {
