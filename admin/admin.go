@@ -18,6 +18,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/httpauth"
+	"github.com/latchauth/latch/internal/strictjson"
 	"github.com/latchauth/latch/throttle"
 )
 
@@ -282,6 +283,8 @@ var (
 	errNotFound        = &Error{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "no such resource"}
 	errUserNotFound    = &Error{Status: http.StatusNotFound, Code: "USER_NOT_FOUND", Message: "no such user"}
 	errInvalidBody     = &Error{Status: http.StatusBadRequest, Code: "INVALID_BODY", Message: "the request body is not a JSON object of the expected shape"}
+	errDuplicateKey    = &Error{Status: http.StatusBadRequest, Code: "DUPLICATE_JSON_KEY", Message: "the request body names a field twice (names are matched ignoring case)"}
+	errKeyCase         = &Error{Status: http.StatusBadRequest, Code: "JSON_KEY_CASE", Message: "a member of the request body names a field in another case; names are case-sensitive"}
 	errBodyTooLarge    = &Error{Status: http.StatusRequestEntityTooLarge, Code: "BODY_TOO_LARGE", Message: "the request body is larger than 64 KiB"}
 	errInvalidRequest  = &Error{Status: http.StatusBadRequest, Code: "INVALID_REQUEST", Message: "the request is not valid"}
 	errInvalidCursor   = &Error{Status: http.StatusBadRequest, Code: "INVALID_CURSOR", Message: "the cursor is not one this API gave"}
@@ -344,7 +347,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 // decodeJSON reads a JSON object body into v; unknown fields are refused,
-// so that a typo is an error rather than an ignored option. An empty body
+// so that a typo is an error rather than an ignored option, and so are a
+// member named twice and one that names a field in another case (which
+// encoding/json alone would take). An empty body
 // leaves v as it is when allowEmpty.
 func decodeJSON(r *http.Request, v any, allowEmpty bool) error {
 	body, err := io.ReadAll(r.Body)
@@ -361,6 +366,14 @@ func decodeJSON(r *http.Request, v any, allowEmpty bool) error {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if !strings.HasPrefix(strings.TrimLeft(string(body), " \t\r\n"), "{") || dec.Decode(v) != nil || dec.More() {
+		return errInvalidBody
+	}
+	switch err := strictjson.Check(body, v); {
+	case errors.Is(err, strictjson.ErrDuplicateKey):
+		return errDuplicateKey
+	case errors.Is(err, strictjson.ErrKeyCase):
+		return errKeyCase
+	case err != nil:
 		return errInvalidBody
 	}
 	return nil

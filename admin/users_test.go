@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -370,6 +371,8 @@ func TestBadInput(t *testing.T) {
 				{"DELETE", "/api/admin/users/%ff", nil, 404, "USER_NOT_FOUND"},
 				{"POST", "/api/admin/users", []int{1}, 400, "INVALID_BODY"},
 				{"POST", "/api/admin/users", map[string]any{"email": 7}, 400, "INVALID_BODY"},
+				{"POST", "/api/admin/users", json.RawMessage(`{"email":"x@example.com","password":"` + pw + `","email":"y@example.com"}`), 400, "DUPLICATE_JSON_KEY"},
+				{"POST", "/api/admin/users", json.RawMessage(`{"Email":"x@example.com","password":"` + pw + `"}`), 400, "JSON_KEY_CASE"},
 				{"POST", "/api/admin/users", map[string]any{"email": "x@example.com", "password": strings.Repeat("p", 70_000)}, 413, "BODY_TOO_LARGE"},
 				{"POST", "/api/admin/users", map[string]any{"email": "not an address", "password": pw}, 400, "INVALID_EMAIL"},
 				{"PUT", "/api/admin/users", nil, 404, "NOT_FOUND"},

@@ -30,7 +30,6 @@ func newError(status int, code, message string) *Error {
 	return &Error{Status: status, Code: code, Message: message}
 }
 
-// withRetry returns a copy of e that carries a Retry-After.
 // withMessage returns a copy of e with another message (same code and status).
 func (e *Error) withMessage(msg string) *Error {
 	c := *e
@@ -57,6 +56,7 @@ func waitText(d time.Duration) string {
 	return plural(int((d+time.Hour-1)/time.Hour), "hour")
 }
 
+// withRetry returns a copy of e that carries a Retry-After.
 func (e *Error) withRetry(d time.Duration) *Error {
 	c := *e
 	c.RetryAfter = d
@@ -92,6 +92,7 @@ var (
 	ErrSignInLocked       = newError(http.StatusTooManyRequests, "PASSWORD_SIGN_IN_LOCKED", "too many wrong passwords for this address: sign in with a magic link or reset the password")
 	ErrBusy               = newError(http.StatusServiceUnavailable, "SERVER_BUSY", "the server is busy: try again shortly")
 	ErrDuplicateJSONKey   = newError(http.StatusBadRequest, "DUPLICATE_JSON_KEY", "the request body names a field twice (names are matched ignoring case)")
+	ErrJSONKeyCase        = newError(http.StatusBadRequest, "JSON_KEY_CASE", "a member of the request body names a field in another case; names are case-sensitive")
 	ErrUnavailable        = newError(http.StatusServiceUnavailable, httpauth.CodeStoreUnavailable, "the service is unavailable: try again later")
 	ErrInternal           = newError(http.StatusInternalServerError, "INTERNAL", "internal error")
 	ErrInvalidCursor      = newError(http.StatusBadRequest, "INVALID_CURSOR", "the cursor is not one this API gave")

@@ -14,6 +14,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/httpauth"
 	"github.com/latchauth/latch/internal/reqid"
+	"github.com/latchauth/latch/internal/strictjson"
 )
 
 // reqInfo is what the outermost middleware learns from the inner handlers
@@ -240,7 +241,8 @@ func (h *Handler) outer(next http.Handler) http.Handler {
 // decodeJSON reads a JSON object into v. Unknown fields are ignored;
 // anything but one object is ErrInvalidBody, a body over the limit
 // ErrBodyTooLarge, a member named twice at any depth (ignoring case)
-// ErrDuplicateJSONKey.
+// ErrDuplicateJSONKey, a member that names a field in another case
+// ("Email" for "email", which encoding/json would take) ErrJSONKeyCase.
 func decodeJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -257,9 +259,12 @@ func decodeJSON(r *http.Request, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		return ErrInvalidBody
 	}
-	if err := duplicateKeys(body); errors.Is(err, errDuplicateKey) {
+	switch err := strictjson.Check(body, v); {
+	case errors.Is(err, strictjson.ErrDuplicateKey):
 		return ErrDuplicateJSONKey
-	} else if err != nil {
+	case errors.Is(err, strictjson.ErrKeyCase):
+		return ErrJSONKeyCase
+	case err != nil:
 		return ErrInvalidBody
 	}
 	return nil
