@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/latchauth/latch"
@@ -85,5 +86,33 @@ func TestBackendKeepsFactors(t *testing.T) {
 				t.Errorf("GetFactor after DeleteUser: %v, want not found", err)
 			}
 		})
+	}
+}
+
+// TestDevKeyringRace: instances started at once on a fresh dev database
+// all come up with the one key that the first of them wrote (the others
+// lose O_EXCL and read it).
+func TestDevKeyringRace(t *testing.T) {
+	for round := range 20 {
+		db := filepath.Join(t.TempDir(), "latch.db")
+		o := &options{env: "dev", databaseURL: "sqlite:" + db}
+		var wg sync.WaitGroup
+		ids := make([]string, 8)
+		errs := make([]error, 8)
+		for i := range ids {
+			wg.Go(func() {
+				k, err := o.keyring(slog.New(slog.DiscardHandler))
+				errs[i] = err
+				if k != nil {
+					ids[i] = k.Current()
+				}
+			})
+		}
+		wg.Wait()
+		for i := range ids {
+			if errs[i] != nil || ids[i] != ids[0] || ids[i] == "" {
+				t.Fatalf("round %d: instance %d: key %q, error %v; instance 0 has %q", round, i, ids[i], errs[i], ids[0])
+			}
+		}
 	}
 }

@@ -55,31 +55,7 @@ func (o *options) keyring(log *slog.Logger) (*mfa.Keyring, error) {
 	file := devKeyFile(path)
 	b, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
-		key, err := mfa.GenerateKey()
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-			return nil, err
-		}
-		// O_EXCL: of two instances starting at once, one writes the key
-		// and the other reads it.
-		f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err == nil {
-			_, err = f.WriteString(key + "\n")
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return nil, fmt.Errorf("writing the dev secret key: %w", err)
-			}
-			log.Info("dev: made a secret key for second-factor secrets", "file", file)
-			return mfa.ParseKeyring(key)
-		}
-		if !errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("writing the dev secret key: %w", err)
-		}
-		b, err = os.ReadFile(file)
+		b, err = makeDevKey(file, log)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the dev secret key: %w", err)
@@ -89,6 +65,41 @@ func (o *options) keyring(log *slog.Logger) (*mfa.Keyring, error) {
 		return nil, fmt.Errorf("the dev secret key in %s: %w", file, err)
 	}
 	return k, nil
+}
+
+// makeDevKey writes a new key to file, or, when another instance started
+// at the same moment wrote one first, returns that one. The key is written
+// whole to a file of its own and then linked into place, so nobody ever
+// reads a key file still being written.
+func makeDevKey(file string, log *slog.Logger) ([]byte, error) {
+	key, err := mfa.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(key + "\n")
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch err := os.Link(tmp.Name(), file); {
+	case err == nil:
+		log.Info("dev: made a secret key for second-factor secrets", "file", file)
+		return []byte(key), nil
+	case errors.Is(err, os.ErrExist):
+		return os.ReadFile(file)
+	default:
+		return nil, err
+	}
 }
 
 // generateKey prints a new key entry for --secret-key.
