@@ -10,6 +10,7 @@ import (
 	mysqldriver "github.com/go-sql-driver/mysql"
 
 	"github.com/latchauth/latch/internal/testenv"
+	"github.com/latchauth/latch/mfa"
 )
 
 // TestScaleOut runs two latchd processes on one SQL database (and, for
@@ -47,6 +48,11 @@ func scaleOut(t *testing.T, sharedThrottle bool, env ...string) {
 	if code, out, errOut := runCmd(t, dir, "", append([]string{"migrate"}, envFlags(env)...)...); code != 0 {
 		t.Fatalf("latchd migrate: exit %d\n%s\n%s", code, out, errOut)
 	}
+	key, err := mfa.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "LATCH_SECRET_KEY="+key)
 	a := start(t, dir, env...)
 	b := start(t, dir, env...)
 	c := http.DefaultClient
@@ -135,6 +141,7 @@ func scaleOut(t *testing.T, sharedThrottle bool, env ...string) {
 			t.Errorf("sign-in on b while a throttles the address: %d, want 429", st)
 		}
 	}
+	twoFactorAcross(t, a.url, b.url)
 	a.stop(t)
 	b.stop(t)
 }
