@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,16 @@ type Mailer interface {
 	SendMagicLink(ctx context.Context, email string) error
 }
 
+// FactorRemover removes every second factor and passkey of a user for
+// DELETE /api/admin/users/{id}/factors: *authapi.Handler is one
+// (authapi.Handler.RemoveFactors also removes the recovery codes, ends
+// the user's sessions, records it in their activity and mails them a
+// notice). For no such user it returns latch.Auth.GetUser's error, which
+// matches latch.ErrInvalidUserID.
+type FactorRemover interface {
+	RemoveFactors(ctx context.Context, userID string) error
+}
+
 // Config configures a Handler. Auth and at least one Token are required.
 type Config struct {
 	// Auth is the core the handler administers.
@@ -77,6 +88,10 @@ type Config struct {
 	// Mailer sends the support links; without it, password-reset answers
 	// 501 NOT_SUPPORTED.
 	Mailer Mailer
+	// FactorRemover removes a user's second factors (a lost
+	// authenticator); without it, DELETE users/{id}/factors answers 501
+	// NOT_SUPPORTED.
+	FactorRemover FactorRemover
 	// ThrottleStore counts failed authentications per client IP (5 free,
 	// then 1 s doubling up to 15 minutes). Default: a throttle.MemoryStore
 	// on Auth's clock.
@@ -95,6 +110,7 @@ type Handler struct {
 	auth     *latch.Auth
 	tokens   []tokenDigest
 	mailer   Mailer
+	remover  FactorRemover
 	limit    *throttle.Limiter
 	log      *slog.Logger
 	clientIP func(*http.Request) string
@@ -116,7 +132,7 @@ func New(cfg Config) (*Handler, error) {
 	if len(cfg.Tokens) == 0 {
 		return nil, errors.New("admin: Config.Tokens needs at least one token")
 	}
-	h := &Handler{auth: cfg.Auth, mailer: cfg.Mailer, log: cfg.Logger, clientIP: cfg.ClientIP}
+	h := &Handler{auth: cfg.Auth, mailer: cfg.Mailer, remover: cfg.FactorRemover, log: cfg.Logger, clientIP: cfg.ClientIP}
 	names := map[string]bool{}
 	for i, t := range cfg.Tokens {
 		if t.Name == "" || strings.ContainsFunc(t.Name, func(r rune) bool { return r <= ' ' || r == 0x7f }) || len(t.Name) > 64 {
@@ -149,19 +165,24 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
+// methods maps the HTTP methods of one admin path to their handlers.
+type methods map[string]handlerFunc
+
+// routes registers each admin path once with its methods, so that a
+// known path asked with another method answers 405 with Allow rather
+// than falling through to the catch-all's 404.
 func (h *Handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	for pattern, fn := range map[string]handlerFunc{
-		"GET /api/admin/users":                      h.listUsers,
-		"POST /api/admin/users":                     h.createUser,
-		"GET /api/admin/users/{id}":                 h.showUser,
-		"DELETE /api/admin/users/{id}":              h.deleteUser,
-		"POST /api/admin/users/{id}/disable":        h.disableUser,
-		"POST /api/admin/users/{id}/enable":         h.enableUser,
-		"DELETE /api/admin/users/{id}/sessions":     h.revokeSessions,
-		"POST /api/admin/users/{id}/password-reset": h.sendLink,
+	for path, m := range map[string]methods{
+		"/api/admin/users":                     {http.MethodGet: h.listUsers, http.MethodPost: h.createUser},
+		"/api/admin/users/{id}":                {http.MethodGet: h.showUser, http.MethodDelete: h.deleteUser},
+		"/api/admin/users/{id}/disable":        {http.MethodPost: h.disableUser},
+		"/api/admin/users/{id}/enable":         {http.MethodPost: h.enableUser},
+		"/api/admin/users/{id}/sessions":       {http.MethodDelete: h.revokeSessions},
+		"/api/admin/users/{id}/factors":        {http.MethodDelete: h.removeFactors},
+		"/api/admin/users/{id}/password-reset": {http.MethodPost: h.sendLink},
 	} {
-		mux.Handle(pattern, h.authorized(fn))
+		mux.Handle(path, h.authorized(m.dispatch()))
 	}
 	// Anything else: authenticate first, so that the API's shape is no
 	// answer to a caller without a token; then 404.
@@ -169,6 +190,31 @@ func (h *Handler) routes() *http.ServeMux {
 		return errNotFound
 	}))
 	return mux
+}
+
+// dispatch runs the handler of the request's method (GET's for HEAD).
+// Any other method is 405 with the path's methods in Allow; it runs
+// inside authorized, so only a caller with a token learns them.
+func (m methods) dispatch() handlerFunc {
+	allow := make([]string, 0, len(m)+1)
+	for k := range m {
+		allow = append(allow, k)
+		if k == http.MethodGet {
+			allow = append(allow, http.MethodHead)
+		}
+	}
+	sort.Strings(allow)
+	return func(w http.ResponseWriter, r *http.Request, who string) error {
+		fn, ok := m[r.Method]
+		if !ok && r.Method == http.MethodHead {
+			fn, ok = m[http.MethodGet]
+		}
+		if !ok {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return errMethodNotAllowed
+		}
+		return fn(w, r, who)
+	}
 }
 
 // ServeHTTP serves the admin API.
@@ -253,11 +299,11 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-// route names the request's route for logs: the matched pattern, never
-// the path alone (it is the admin's, but keep the habit).
+// route names the request's route for logs: the method and the matched
+// pattern, never the path alone (it is the admin's, but keep the habit).
 func route(r *http.Request) string {
 	if r.Pattern != "" && r.Pattern != "/" {
-		return r.Pattern
+		return r.Method + " " + r.Pattern
 	}
 	return r.Method + " (unmatched)"
 }
@@ -278,22 +324,23 @@ func (e *Error) withRetry(d time.Duration) *Error { c := *e; c.RetryAfter = d; r
 // The errors the admin API answers with, by code; authapi's errors (bad
 // email, short password, ...) are answered as authapi answers them.
 var (
-	errUnauthorized    = &Error{Status: http.StatusUnauthorized, Code: "ADMIN_UNAUTHORIZED", Message: "a valid admin token is required: Authorization: Bearer <token>"}
-	errTooManyRequests = &Error{Status: http.StatusTooManyRequests, Code: "TOO_MANY_REQUESTS", Message: "too many failed authentications: try again later"}
-	errNotFound        = &Error{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "no such resource"}
-	errUserNotFound    = &Error{Status: http.StatusNotFound, Code: "USER_NOT_FOUND", Message: "no such user"}
-	errInvalidBody     = &Error{Status: http.StatusBadRequest, Code: "INVALID_BODY", Message: "the request body is not a JSON object of the expected shape"}
-	errDuplicateKey    = &Error{Status: http.StatusBadRequest, Code: "DUPLICATE_JSON_KEY", Message: "the request body names a field twice (names are matched ignoring case)"}
-	errKeyCase         = &Error{Status: http.StatusBadRequest, Code: "JSON_KEY_CASE", Message: "a member of the request body names a field in another case; names are case-sensitive"}
-	errBodyTooLarge    = &Error{Status: http.StatusRequestEntityTooLarge, Code: "BODY_TOO_LARGE", Message: "the request body is larger than 64 KiB"}
-	errInvalidRequest  = &Error{Status: http.StatusBadRequest, Code: "INVALID_REQUEST", Message: "the request is not valid"}
-	errInvalidCursor   = &Error{Status: http.StatusBadRequest, Code: "INVALID_CURSOR", Message: "the cursor is not one this API gave"}
-	errUserExists      = &Error{Status: http.StatusConflict, Code: "USER_ALREADY_EXISTS", Message: "an account with this email already exists"}
-	errUserDisabled    = &Error{Status: http.StatusConflict, Code: "USER_DISABLED", Message: "the user is disabled: enable them first"}
-	errNoEmail         = &Error{Status: http.StatusConflict, Code: "NO_EMAIL", Message: "the user has no email address to send a link to"}
-	errNotSupported    = &Error{Status: http.StatusNotImplemented, Code: "NOT_SUPPORTED", Message: "this server cannot do that"}
-	errUnavailable     = &Error{Status: http.StatusServiceUnavailable, Code: httpauth.CodeStoreUnavailable, Message: "the service is unavailable: try again later"}
-	errInternal        = &Error{Status: http.StatusInternalServerError, Code: "INTERNAL", Message: "internal error"}
+	errUnauthorized     = &Error{Status: http.StatusUnauthorized, Code: "ADMIN_UNAUTHORIZED", Message: "a valid admin token is required: Authorization: Bearer <token>"}
+	errTooManyRequests  = &Error{Status: http.StatusTooManyRequests, Code: "TOO_MANY_REQUESTS", Message: "too many failed authentications: try again later"}
+	errNotFound         = &Error{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "no such resource"}
+	errMethodNotAllowed = &Error{Status: http.StatusMethodNotAllowed, Code: "METHOD_NOT_ALLOWED", Message: "method not allowed: see the Allow header"}
+	errUserNotFound     = &Error{Status: http.StatusNotFound, Code: "USER_NOT_FOUND", Message: "no such user"}
+	errInvalidBody      = &Error{Status: http.StatusBadRequest, Code: "INVALID_BODY", Message: "the request body is not a JSON object of the expected shape"}
+	errDuplicateKey     = &Error{Status: http.StatusBadRequest, Code: "DUPLICATE_JSON_KEY", Message: "the request body names a field twice (names are matched ignoring case)"}
+	errKeyCase          = &Error{Status: http.StatusBadRequest, Code: "JSON_KEY_CASE", Message: "a member of the request body names a field in another case; names are case-sensitive"}
+	errBodyTooLarge     = &Error{Status: http.StatusRequestEntityTooLarge, Code: "BODY_TOO_LARGE", Message: "the request body is larger than 64 KiB"}
+	errInvalidRequest   = &Error{Status: http.StatusBadRequest, Code: "INVALID_REQUEST", Message: "the request is not valid"}
+	errInvalidCursor    = &Error{Status: http.StatusBadRequest, Code: "INVALID_CURSOR", Message: "the cursor is not one this API gave"}
+	errUserExists       = &Error{Status: http.StatusConflict, Code: "USER_ALREADY_EXISTS", Message: "an account with this email already exists"}
+	errUserDisabled     = &Error{Status: http.StatusConflict, Code: "USER_DISABLED", Message: "the user is disabled: enable them first"}
+	errNoEmail          = &Error{Status: http.StatusConflict, Code: "NO_EMAIL", Message: "the user has no email address to send a link to"}
+	errNotSupported     = &Error{Status: http.StatusNotImplemented, Code: "NOT_SUPPORTED", Message: "this server cannot do that"}
+	errUnavailable      = &Error{Status: http.StatusServiceUnavailable, Code: httpauth.CodeStoreUnavailable, Message: "the service is unavailable: try again later"}
+	errInternal         = &Error{Status: http.StatusInternalServerError, Code: "INTERNAL", Message: "internal error"}
 )
 
 // errorTable maps the errors of the core to the admin API's; first match wins.

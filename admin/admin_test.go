@@ -175,7 +175,7 @@ func newEnv(t *testing.T, lc latch.Config) *env {
 	}
 	e.api.Config.Handler = checked(t, h)
 	e.api.Start()
-	ah, err := admin.New(admin.Config{Auth: auth, Tokens: []admin.Token{{Name: "ops", Value: adminToken}}, Mailer: h, Logger: log})
+	ah, err := admin.New(admin.Config{Auth: auth, Tokens: []admin.Token{{Name: "ops", Value: adminToken}}, Mailer: h, FactorRemover: h, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,10 @@ import (
 // Entry is one audited admin action.
 type Entry struct {
 	Who    string // "token:<name>" or "cli:<os user>"
-	Action string // "list", "show", "create", "disable", "enable", "revoke-sessions", "password-reset", "magic-link", "delete"
+	Action string // "list", "show", "create", "disable", "enable", "revoke-sessions", "remove-factors", "password-reset", "magic-link", "delete"
 	UserID string // the user acted on, "" for a list
 	IP     string // the caller's address, "" from the shell
-	Detail string // the search of a list
+	Detail string // the search of a list; "<n> removed" of remove-factors
 }
 
 // Audit records an admin action: one structured log line ("admin action",

@@ -13,9 +13,16 @@
 //	POST   /api/admin/users/{id}/disable        no sign-in; sessions end, tokens void
 //	POST   /api/admin/users/{id}/enable
 //	DELETE /api/admin/users/{id}/sessions       → 204
+//	DELETE /api/admin/users/{id}/factors        → 200 {removed}: second factors, passkeys, recovery codes; sessions end, mailed
 //	POST   /api/admin/users/{id}/password-reset {link?:"password-reset"|"magic-link"} → 202, mailed
 //	DELETE /api/admin/users/{id}                → 204
 //
-//	h, err := admin.New(admin.Config{Auth: auth, Tokens: []admin.Token{{Name: "ops", Value: token}}, Mailer: api})
+// Another method on one of these paths is 405 METHOD_NOT_ALLOWED with
+// Allow, any other path 404 NOT_FOUND; both only after the token check.
+// The mails and the removal of factors go through the auth API's handler
+// (Config.Mailer, Config.FactorRemover: *authapi.Handler is both);
+// without one, those routes answer 501 NOT_SUPPORTED.
+//
+//	h, err := admin.New(admin.Config{Auth: auth, Tokens: []admin.Token{{Name: "ops", Value: token}}, Mailer: api, FactorRemover: api})
 //	go http.ListenAndServe("127.0.0.1:8081", h)
 package admin

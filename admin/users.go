@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -341,5 +342,39 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, who string)
 	}
 	h.audit(r, who, "delete", id, "")
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// FactorsRemoved is DELETE /api/admin/users/{id}/factors.
+type FactorsRemoved struct {
+	// Removed is how many second factors and passkeys the user had when
+	// the request came; 0 means nothing was done.
+	Removed int `json:"removed"`
+}
+
+// removeFactors takes away every second factor and passkey of a user who
+// lost them (FactorRemover: sessions end, the user is mailed). A user with
+// none is answered removed 0 and left as they are: no session ends, and
+// no notice tells them of a removal that did not happen.
+func (h *Handler) removeFactors(w http.ResponseWriter, r *http.Request, who string) error {
+	if h.remover == nil {
+		return errNotSupported
+	}
+	ctx := r.Context()
+	id := r.PathValue("id")
+	if _, err := h.auth.GetUser(ctx, id); err != nil {
+		return err
+	}
+	factors, err := h.auth.ListFactors(ctx, id)
+	if err != nil {
+		return err
+	}
+	if len(factors) > 0 {
+		if err := h.remover.RemoveFactors(ctx, id); err != nil {
+			return fmt.Errorf("admin: remove factors: %w", err)
+		}
+	}
+	h.audit(r, who, "remove-factors", id, strconv.Itoa(len(factors))+" removed")
+	httpauth.WriteJSON(w, http.StatusOK, FactorsRemoved{Removed: len(factors)})
 	return nil
 }

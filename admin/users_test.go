@@ -375,7 +375,8 @@ func TestBadInput(t *testing.T) {
 				{"POST", "/api/admin/users", json.RawMessage(`{"Email":"x@example.com","password":"` + pw + `"}`), 400, "JSON_KEY_CASE"},
 				{"POST", "/api/admin/users", map[string]any{"email": "x@example.com", "password": strings.Repeat("p", 70_000)}, 413, "BODY_TOO_LARGE"},
 				{"POST", "/api/admin/users", map[string]any{"email": "not an address", "password": pw}, 400, "INVALID_EMAIL"},
-				{"PUT", "/api/admin/users", nil, 404, "NOT_FOUND"},
+				{"PUT", "/api/admin/users", nil, 405, "METHOD_NOT_ALLOWED"},
+				{"PUT", "/api/admin/nothing", nil, 404, "NOT_FOUND"},
 			} {
 				r := e.admin(c.method, c.path, c.body)
 				if r.status != c.status || r.code() != c.code {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/admin"
+	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/throttle"
 )
 
@@ -82,14 +83,19 @@ func (o *options) adminTokenValue() (string, error) {
 }
 
 // startAdmin serves the admin API on --admin-addr until stop is called.
-// Failed authentications are counted in throttles (Redis when configured,
-// so that every instance sees them), or per process when it is nil.
-func startAdmin(o *options, auth *latch.Auth, mailer admin.Mailer, throttles throttle.Store, log *slog.Logger) (url string, stop func(), err error) {
+// The auth API's handler api mails its support links and removes second
+// factors, through the same mail queue as the public listener. Failed
+// authentications are counted in throttles (Redis when configured, so
+// that every instance sees them), or per process when it is nil.
+func startAdmin(o *options, auth *latch.Auth, api *authapi.Handler, throttles throttle.Store, log *slog.Logger) (url string, stop func(), err error) {
 	tok, err := o.adminTokenValue()
 	if err != nil {
 		return "", nil, err
 	}
-	h, err := admin.New(admin.Config{Auth: auth, Tokens: []admin.Token{{Name: "admin", Value: tok}}, Mailer: mailer, ThrottleStore: throttles, Logger: log})
+	h, err := admin.New(admin.Config{
+		Auth: auth, Tokens: []admin.Token{{Name: "admin", Value: tok}}, Mailer: api, FactorRemover: api,
+		ThrottleStore: throttles, Logger: log,
+	})
 	if err != nil {
 		return "", nil, err
 	}

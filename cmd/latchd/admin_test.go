@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/latchauth/latch/mfa"
 )
 
 const testAdminToken = "q8B0f1Zr2sM7tYw4XcVn9KpL3uHgJdE6aRiOyT5lWQk"
@@ -128,5 +131,99 @@ func TestAdminServeAndCLI(t *testing.T) {
 	s.stop(t)
 	if strings.Contains(s.stderr.String(), testAdminToken) || strings.Contains(s.stdout.String(), testAdminToken) {
 		t.Error("the admin token is in latchd's output")
+	}
+}
+
+// TestAdminRemoveFactors: the real server's admin API removes the second
+// factor a user enrolled through the auth API (a lost phone): their
+// session ends, the dev outbox gets the notice, the password alone signs
+// them in again, and the call is audited. Another method on the path is
+// 405 with Allow once the token is checked, 401 before.
+func TestAdminRemoveFactors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := start(t, dir, "LATCH_ADMIN_ADDR=127.0.0.1:0", "LATCH_ADMIN_TOKEN="+testAdminToken)
+	var adminURL string
+	for _, line := range strings.Split(s.stdout.String(), "\n") {
+		if u, ok := strings.CutPrefix(line, "Admin API: "); ok {
+			adminURL = strings.TrimSuffix(u, "/")
+		}
+	}
+	if adminURL == "" {
+		t.Fatalf("no admin URL in %q", s.stdout.String())
+	}
+	bearer := []string{"Authorization", "Bearer " + testAdminToken}
+	c := http.DefaultClient
+	const email, password = "lost@example.com", "lost phone password"
+
+	st, body := call(t, c, "POST", adminURL+"/users", map[string]any{"email": email, "password": password, "verified": true}, bearer...)
+	if st != http.StatusCreated {
+		t.Fatalf("create: %d %v", st, body)
+	}
+	id := str(body, "user", "id")
+	signIn := func() map[string]any {
+		t.Helper()
+		st, body := call(t, c, "POST", s.url+"/api/auth/sign-in", map[string]string{"email": email, "password": password})
+		if st != http.StatusOK {
+			t.Fatalf("sign-in: %d %v", st, body)
+		}
+		return body
+	}
+	session := "Bearer " + str(signIn(), "token")
+
+	// She enrols an authenticator app: step-up, secret, first code.
+	st, body = call(t, c, "POST", s.url+"/api/auth/step-up", map[string]string{"action": "add-factor", "method": "password", "password": password}, "Authorization", session)
+	if st != http.StatusOK {
+		t.Fatalf("step-up: %d %v", st, body)
+	}
+	st, body = call(t, c, "POST", s.url+"/api/auth/two-factor/totp", map[string]string{"stepUpToken": str(body, "stepUpToken")}, "Authorization", session)
+	if st != http.StatusOK {
+		t.Fatalf("totp: %d %v", st, body)
+	}
+	code, err := mfa.TOTPCode(str(body, "secret"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, body := call(t, c, "POST", s.url+"/api/auth/two-factor/totp/confirm", map[string]string{"code": code}, "Authorization", session); st != http.StatusOK {
+		t.Fatalf("totp confirm: %d %v", st, body)
+	}
+	if b := signIn(); b["twoFactorRequired"] != true {
+		t.Fatalf("sign-in with a factor: %v", b)
+	}
+
+	path := adminURL + "/users/" + id + "/factors"
+	if st, body := call(t, c, "DELETE", path, nil); st != http.StatusUnauthorized || str(body, "error", "code") != "ADMIN_UNAUTHORIZED" {
+		t.Errorf("no token: %d %v", st, body)
+	}
+	req, _ := http.NewRequest("POST", path, nil)
+	req.Header.Set(bearer[0], bearer[1])
+	res, err := checked(t, c).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "DELETE" {
+		t.Errorf("POST %s: %d, Allow %q; want 405, Allow DELETE", path, res.StatusCode, res.Header.Get("Allow"))
+	}
+
+	st, body = call(t, c, "DELETE", path, nil, bearer...)
+	if st != http.StatusOK || body["removed"] != float64(1) {
+		t.Fatalf("remove factors: %d %v, want 200 removed 1", st, body)
+	}
+	if st, _ := call(t, c, "GET", s.url+"/api/auth/session", nil, "Authorization", session); st != http.StatusUnauthorized {
+		t.Errorf("her session after the removal: %d, want 401", st)
+	}
+	if m := waitMailWith(t, "removed every second factor", s.url); m.To != email {
+		t.Errorf("notice to %q", m.To)
+	}
+	if b := signIn(); b["twoFactorRequired"] != nil || str(b, "token") == "" {
+		t.Errorf("sign-in after the removal: %v", b)
+	}
+	if st, body := call(t, c, "DELETE", adminURL+"/users/nobody/factors", nil, bearer...); st != http.StatusNotFound || str(body, "error", "code") != "USER_NOT_FOUND" {
+		t.Errorf("unknown user: %d %v", st, body)
+	}
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), "action=remove-factors user="+id) {
+		t.Errorf("no audit line in latchd's log:\n%s", s.stderr)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchauth/latch/admin"
 	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/mfa"
@@ -186,7 +187,9 @@ func removeUserFactors(ctx context.Context, o *options, log *slog.Logger, stdout
 	if err != nil {
 		return fmt.Errorf("user remove-factors: %w", err)
 	}
+	// Audited as the admin API's DELETE users/{id}/factors and the other
+	// user commands are: who, action, user; an admin.remove-factors event.
+	admin.Audit(ctx, b.auth, log, admin.Entry{Who: cliWho(o.getenv), Action: "remove-factors", UserID: userID})
 	fmt.Fprintf(stdout, "removed the second factors of user %s, ended its sessions and mailed a notice\n", userID)
-	log.Info("audit: latchd user remove-factors", "user", userID, "by", "cli")
 	return nil
 }

@@ -105,7 +105,7 @@ func TestRemoveFactorsCommand(t *testing.T) {
 	s.Close()
 
 	code, out, errOut := runCmd(t, dir, "", "user", "remove-factors", "RF@example.com")
-	if code != 0 || !strings.Contains(out, "removed the second factors of user "+uid) || !strings.Contains(errOut, "audit") {
+	if code != 0 || !strings.Contains(out, "removed the second factors of user "+uid) || !strings.Contains(errOut, "action=remove-factors user="+uid) || !strings.Contains(errOut, "who=cli:") {
 		t.Fatalf("remove-factors: exit %d\n%s\n%s", code, out, errOut)
 	}
 	s, err = sqlite.Open(filepath.Join(dir, "latch.db"))
