@@ -82,8 +82,9 @@ func (o *options) adminTokenValue() (string, error) {
 }
 
 // startAdmin serves the admin API on --admin-addr until stop is called.
-// Failed authentications are counted in throttles (Redis when configured,
-// so that every instance sees them), or per process when it is nil.
+// Failed authentications are counted in throttles (Redis or the
+// database, so that every instance sees them), or per process when it is
+// nil.
 func startAdmin(o *options, auth *latch.Auth, mailer admin.Mailer, throttles throttle.Store, log *slog.Logger) (url string, stop func(), err error) {
 	tok, err := o.adminTokenValue()
 	if err != nil {
