@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/testenv"
 	"github.com/latchauth/latch/store/mysql"
 	"github.com/latchauth/latch/store/postgres"
@@ -25,6 +26,11 @@ type sqlBackend struct {
 	name string
 	open func(t testing.TB) throttle.Store
 	rows func(t testing.TB) int
+	// openTx returns the SQL store as well as its throttle store.
+	openTx func(t testing.TB) (latch.Transactor, throttle.Store)
+	// inTxJoins: calls inside a transaction of InTx join it (SQLite, whose
+	// one writer the transaction holds) rather than run on their own.
+	inTxJoins bool
 }
 
 // sqlBackends returns SQLite (a file), PostgreSQL (a schema) and MariaDB
@@ -87,12 +93,27 @@ func sqlBackends(t testing.TB, now func() time.Time) []sqlBackend {
 		}
 	}
 	return []sqlBackend{
-		{"sqlite", func(t testing.TB) throttle.Store { return openSQLite(t).ThrottleStore(now) },
-			func(t testing.TB) (n int) { scan(t, openSQLite(t).DB().QueryRow(count).Scan(&n)); return n }},
-		{"postgres", func(t testing.TB) throttle.Store { return openPostgres(t).ThrottleStore(now) },
-			func(t testing.TB) (n int) { scan(t, openPostgres(t).Pool().QueryRow(ctx, count).Scan(&n)); return n }},
-		{"mysql", func(t testing.TB) throttle.Store { return openMySQL(t).ThrottleStore(now) },
-			func(t testing.TB) (n int) { scan(t, openMySQL(t).DB().QueryRow(count).Scan(&n)); return n }},
+		{name: "sqlite", inTxJoins: true,
+			open: func(t testing.TB) throttle.Store { return openSQLite(t).ThrottleStore(now) },
+			rows: func(t testing.TB) (n int) { scan(t, openSQLite(t).DB().QueryRow(count).Scan(&n)); return n },
+			openTx: func(t testing.TB) (latch.Transactor, throttle.Store) {
+				s := openSQLite(t)
+				return s, s.ThrottleStore(now)
+			}},
+		{name: "postgres",
+			open: func(t testing.TB) throttle.Store { return openPostgres(t).ThrottleStore(now) },
+			rows: func(t testing.TB) (n int) { scan(t, openPostgres(t).Pool().QueryRow(ctx, count).Scan(&n)); return n },
+			openTx: func(t testing.TB) (latch.Transactor, throttle.Store) {
+				s := openPostgres(t)
+				return s, s.ThrottleStore(now)
+			}},
+		{name: "mysql",
+			open: func(t testing.TB) throttle.Store { return openMySQL(t).ThrottleStore(now) },
+			rows: func(t testing.TB) (n int) { scan(t, openMySQL(t).DB().QueryRow(count).Scan(&n)); return n },
+			openTx: func(t testing.TB) (latch.Transactor, throttle.Store) {
+				s := openMySQL(t)
+				return s, s.ThrottleStore(now)
+			}},
 	}
 }
 
@@ -295,6 +316,47 @@ func TestSQLStorePurge(t *testing.T) {
 			}
 			if n, _, err := s.Peek(ctx, "live"); err != nil || n != 1 {
 				t.Fatalf("the live window after the purges: Peek = %d, %v; want 1", n, err)
+			}
+		})
+	}
+}
+
+// TestSQLStoreInTx: a store's throttle calls made with the context of its
+// InTx do not wait for the transaction (SQLite's one writer, which the
+// transaction holds, would never come): on SQLite they join it and go
+// with its rollback; elsewhere they run on their own and a count stands.
+func TestSQLStoreInTx(t *testing.T) {
+	t.Parallel()
+	c := newAttemptClock()
+	errRollBack := errors.New("roll back")
+	for _, b := range sqlBackends(t, c.Now) {
+		t.Run(b.name, func(t *testing.T) {
+			db, s := b.openTx(t)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				for want := int64(1); want <= 2; want++ {
+					if n, _, err := s.Hit(ctx, "k", time.Hour); err != nil || n != want {
+						return fmt.Errorf("Hit in the transaction = %d, %v; want %d", n, err, want)
+					}
+				}
+				if n, _, err := s.Peek(ctx, "k"); err != nil || n != 2 {
+					return fmt.Errorf("Peek in the transaction = %d, %v; want 2", n, err)
+				}
+				if err := s.(throttle.HitUndoer).UndoHit(ctx, "k"); err != nil {
+					return err
+				}
+				return errRollBack
+			})
+			if !errors.Is(err, errRollBack) {
+				t.Fatal(err)
+			}
+			want := int64(1)
+			if b.inTxJoins {
+				want = 0
+			}
+			if n, _, err := s.Peek(context.Background(), "k"); err != nil || n != want {
+				t.Fatalf("Peek after the rollback = %d, %v; want %d", n, err, want)
 			}
 		})
 	}
