@@ -95,8 +95,8 @@ func attemptBurst(t *testing.T, l *throttle.Limiter, key string, n int) int64 {
 }
 
 // TestAttemptBurst: 200 simultaneous guesses at one key get Free+1
-// attempts, on a MemoryStore and through Redis from two limiters (two
-// processes of one service).
+// attempts, on a MemoryStore, and through Redis and each SQL store from
+// two limiters (two processes of one service).
 func TestAttemptBurst(t *testing.T) {
 	t.Parallel()
 	opts := throttle.Options{Free: 5, Base: time.Minute, Max: time.Hour, Window: time.Hour}
@@ -138,10 +138,28 @@ func TestAttemptBurst(t *testing.T) {
 			t.Errorf("200 simultaneous attempts through two limiters: %d went ahead, want 6 (5 free + 1)", got)
 		}
 	})
+	for _, b := range sqlBackends(t, nil) {
+		t.Run(b.name, func(t *testing.T) {
+			var total atomic.Int64
+			var wg sync.WaitGroup
+			for range 2 { // two stores with their own pools: two processes
+				l, err := throttle.New(b.open(t), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wg.Go(func() { total.Add(attemptBurst(t, l, "burst@example.com", 100)) })
+			}
+			wg.Wait()
+			if got := total.Load(); got != 6 {
+				t.Errorf("200 simultaneous attempts through two stores: %d went ahead, want 6 (5 free + 1)", got)
+			}
+		})
+	}
 }
 
-// lockStores returns a MemoryStore on the clock and a Redis store, each a
-// test of its own: LockAfter and Refund must hold on every Store.
+// lockStores returns a MemoryStore on the clock, a Redis store and the
+// SQL stores on the clock, each a test of its own: LockAfter and Refund
+// must hold on every Store.
 func lockStores(t *testing.T, now func() time.Time) map[string]throttle.Store {
 	t.Helper()
 	url, prefix := testenv.Redis(t)
@@ -150,7 +168,11 @@ func lockStores(t *testing.T, now func() time.Time) map[string]throttle.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return map[string]throttle.Store{"memory": throttle.NewMemoryStore(now), "redis": s}
+	stores := map[string]throttle.Store{"memory": throttle.NewMemoryStore(now), "redis": s}
+	for _, b := range sqlBackends(t, now) {
+		stores[b.name] = b.open(t)
+	}
+	return stores
 }
 
 // TestAttemptLockAfter: past LockAfter attempts a key is refused with

@@ -14,6 +14,8 @@
 // key for the rest of its window after that many attempts (ErrLocked).
 //
 // The counts live in a Store. NewMemoryStore keeps them in process memory;
-// store/redis keeps them in Redis so that every process of a service shares
-// them, which is what makes the limit hold behind a load balancer.
+// store/redis keeps them in Redis, and the SQL stores' ThrottleStore in
+// their database's latch_throttle table, so that every process of a
+// service shares them, which is what makes the limit hold behind a load
+// balancer.
 package throttle

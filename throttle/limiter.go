@@ -196,7 +196,7 @@ func (l *Limiter) Attempt(ctx context.Context, key string) (retryAfter time.Dura
 }
 
 // HitUndoer is a Store that can take back one hit, which Refund needs.
-// MemoryStore and store/redis are.
+// MemoryStore, store/redis and the SQL stores' ThrottleStore are.
 type HitUndoer interface {
 	// UndoHit takes one hit off key's live window, if it has one with a
 	// count above zero; the window keeps its end. It succeeds whatever the

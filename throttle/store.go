@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// Store counts hits per key in fixed windows. store/redis implements it for
-// a service of several processes; MemoryStore for one.
+// Store counts hits per key in fixed windows. store/redis and the SQL
+// stores' ThrottleStore (store/postgres, store/mysql, store/sqlite)
+// implement it for a service of several processes; MemoryStore for one.
 type Store interface {
 	// Hit counts one hit against key. The first hit on a key (or the first
 	// after its window ended) starts a window of the given length; later

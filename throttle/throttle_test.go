@@ -241,54 +241,6 @@ func TestLimiterStoreErrors(t *testing.T) {
 	}
 }
 
-func TestMemoryStore(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	c := newClock()
-	s := NewMemoryStore(c.Now)
-
-	if n, ttl, err := s.Peek(ctx, "k"); n != 0 || ttl != 0 || err != nil {
-		t.Fatalf("Peek(missing) = %d, %v, %v", n, ttl, err)
-	}
-	steps := []struct {
-		advance time.Duration
-		count   int64
-		left    time.Duration
-	}{
-		{0, 1, 10 * time.Second},
-		{3 * time.Second, 2, 7 * time.Second}, // the window is not extended
-		{6 * time.Second, 3, time.Second},
-		{time.Second, 1, 10 * time.Second}, // the window ended: a new one
-	}
-	for i, st := range steps {
-		c.Advance(st.advance)
-		n, left, err := s.Hit(ctx, "k", 10*time.Second)
-		if err != nil || n != st.count || left != st.left {
-			t.Fatalf("hit %d: Hit = %d, %v, %v; want %d, %v", i, n, left, err, st.count, st.left)
-		}
-		if pn, pl, _ := s.Peek(ctx, "k"); pn != n || pl != left {
-			t.Fatalf("hit %d: Peek = %d, %v; want %d, %v", i, pn, pl, n, left)
-		}
-	}
-	if err := s.ResetHits(ctx, "k"); err != nil {
-		t.Fatal(err)
-	}
-	if n, _, _ := s.Peek(ctx, "k"); n != 0 {
-		t.Fatalf("Peek after ResetHits = %d", n)
-	}
-	if err := s.ResetHits(ctx, "never seen"); err != nil {
-		t.Fatalf("ResetHits(missing) = %v", err)
-	}
-	if _, _, err := s.Hit(ctx, "k", 0); err == nil {
-		t.Fatal("Hit with a zero window: no error")
-	}
-	canceled, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, _, err := s.Hit(canceled, "k", time.Second); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Hit with a canceled context = %v", err)
-	}
-}
-
 // TestMemoryStoreSweep: keys that are never read again are dropped by the
 // sweep that runs on each Hit, a bounded number at a time.
 func TestMemoryStoreSweep(t *testing.T) {

@@ -85,7 +85,7 @@ func (o *options) adminTokenValue() (string, error) {
 // startAdmin serves the admin API on --admin-addr until stop is called.
 // The auth API's handler api mails its support links and removes second
 // factors, through the same mail queue as the public listener. Failed
-// authentications are counted in throttles (Redis when configured, so
+// authentications are counted in throttles (Redis or the database, so
 // that every instance sees them), or per process when it is nil.
 func startAdmin(o *options, auth *latch.Auth, api *authapi.Handler, throttles throttle.Store, log *slog.Logger) (url string, stop func(), err error) {
 	tok, err := o.adminTokenValue()

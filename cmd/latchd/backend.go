@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/redis"
 	"github.com/latchauth/latch/store/sqlite"
+	"github.com/latchauth/latch/throttle"
 )
 
 // backend is the storage latchd runs on.
@@ -26,6 +28,9 @@ type backend struct {
 	isSQLite bool
 	lucia2   bool         // --schema lucia2: Lucia's tables, see lucia2.go
 	redis    *redis.Store // nil without --redis-url
+	// sqlThrottle returns the throttle counts in the database's
+	// latch_throttle table; nil on a Lucia v2 database, which has none.
+	sqlThrottle func(now func() time.Time) throttle.Store
 	// outbox is the queue of mail and webhooks: latch_outbox in the SQL
 	// database (also with Redis), in memory on a Lucia v2 database.
 	outbox  outbox.Queue
@@ -124,7 +129,7 @@ func (b *backend) openLatch(ctx context.Context, u string, cfg *latch.Config) er
 			return err
 		}
 		b.closers = append(b.closers, s)
-		b.migrate, b.isSQLite, cfg.Store, b.outbox = s.Migrate, true, s, s.Outbox()
+		b.migrate, b.isSQLite, cfg.Store, b.outbox, b.sqlThrottle = s.Migrate, true, s, s.Outbox(), s.ThrottleStore
 		b.addCheck("database", s.DB().PingContext)
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		s, err := postgres.Open(ctx, u)
@@ -132,7 +137,7 @@ func (b *backend) openLatch(ctx context.Context, u string, cfg *latch.Config) er
 			return fmt.Errorf("--database-url %s: %w", redactURL(u), err)
 		}
 		b.closers = append(b.closers, closerFunc(func() error { s.Close(); return nil }))
-		b.migrate, cfg.Store, b.outbox = s.Migrate, s, s.Outbox()
+		b.migrate, cfg.Store, b.outbox, b.sqlThrottle = s.Migrate, s, s.Outbox(), s.ThrottleStore
 		b.addCheck("database", s.Pool().Ping)
 	case strings.HasPrefix(u, "mysql://"):
 		dsn, err := mysqlDSN(u)
@@ -144,7 +149,7 @@ func (b *backend) openLatch(ctx context.Context, u string, cfg *latch.Config) er
 			return fmt.Errorf("--database-url %s: %w", redactURL(u), err)
 		}
 		b.closers = append(b.closers, s)
-		b.migrate, cfg.Store, b.outbox = s.Migrate, s, s.Outbox()
+		b.migrate, cfg.Store, b.outbox, b.sqlThrottle = s.Migrate, s, s.Outbox(), s.ThrottleStore
 		b.addCheck("database", s.DB().PingContext)
 	default:
 		return fmt.Errorf("--database-url %q: want sqlite:PATH, postgres://… or mysql://…", redactURL(u))

@@ -96,13 +96,19 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) 
 		ln.Close()
 		return err
 	}
-	// Throttle counts live with the sessions when those are in Redis, so
-	// that every instance sees every failure.
+	// Throttle counts are shared, so that every instance sees every
+	// failure: in Redis when latchd has it, else in the database's
+	// latch_throttle table (on SQLite too: processes on the file share it,
+	// and counts outlive a restart). Only a Lucia v2 database without
+	// Redis leaves them in each process's memory.
 	var throttles throttle.Store
-	if ts, ok := any(b.redis).(throttle.Store); ok && b.redis != nil {
-		throttles = ts
-	} else if b.redis != nil {
-		log.Warn("the Redis store cannot keep throttle counts: each instance throttles on its own")
+	switch {
+	case b.redis != nil:
+		throttles = b.redis
+	case b.sqlThrottle != nil:
+		throttles = b.sqlThrottle(b.auth.Now)
+	default:
+		log.Warn("throttle counts are kept in this process's memory (a Lucia v2 database has no latch_throttle table): instances behind one load balancer each throttle on their own; set --redis-url to share them")
 	}
 	cfg := authapi.Config{
 		Auth: b.auth, Sessions: sessions, BaseURL: base, Dev: dev, Logger: log,

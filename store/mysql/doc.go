@@ -19,8 +19,9 @@
 // advisory lock GET_LOCK('latch_migrate') so that several processes
 // starting at once take turns; it is safe to run on every start. The
 // tables are latch_user, latch_key, latch_session, latch_token,
-// latch_token_attempt, latch_activity, latch_outbox and latch_factor
-// (second factors and passkeys, latch.FactorStore). Ids are VARBINARY(255), compared byte for byte:
+// latch_token_attempt, latch_activity, latch_outbox, latch_factor
+// (second factors and passkeys, latch.FactorStore) and latch_throttle
+// (ThrottleStore's counts, by SHA-256 of the key). Ids are VARBINARY(255), compared byte for byte:
 // case, accents and trailing spaces all count, whatever the database's
 // collation. Expiries are BIGINT Unix milliseconds, attributes the JSON
 // that latch.MarshalAttributes writes, in a utf8mb4 LONGTEXT column. Keys,

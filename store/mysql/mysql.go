@@ -16,6 +16,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/attrcodec"
 	"github.com/latchauth/latch/store/internal/sqlfactor"
+	"github.com/latchauth/latch/store/internal/sqlthrottle"
 )
 
 // Store is Latch's MySQL/MariaDB store. It implements latch.Store,
@@ -143,7 +144,7 @@ func (s *Store) stmts(ctx context.Context) (*stmts, error) {
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	q, err := prepare(ctx, s.db, s.factors.Statements())
+	q, err := prepare(ctx, s.db, append(s.factors.Statements(), sqlthrottle.Statements(sqlthrottle.MySQL)...))
 	if err != nil {
 		return nil, fmt.Errorf("preparing statements: %w", err)
 	}

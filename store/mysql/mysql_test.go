@@ -153,8 +153,8 @@ func TestMigrateConcurrently(t *testing.T) {
 	var tables int
 	must(t, check.DB().QueryRow(`SELECT count(*) FROM information_schema.tables
 		WHERE table_schema = DATABASE() AND table_name LIKE 'latch\_%'`).Scan(&tables))
-	if tables != 9 { // users, keys, sessions, tokens, attempts, migrations, activity, outbox, factors
-		t.Errorf("%d latch_ tables, want 9", tables)
+	if tables != 10 { // users, keys, sessions, tokens, attempts, migrations, activity, outbox, factors, throttle
+		t.Errorf("%d latch_ tables, want 10", tables)
 	}
 	must(t, check.CreateUser(context.Background(), latch.UserRecord{ID: "u"}, nil))
 }

@@ -19,8 +19,9 @@
 // under an advisory lock (pg_advisory_xact_lock); it is safe to run on
 // every start and from several processes at once. The tables are
 // latch_user, latch_key, latch_session, latch_token, latch_token_attempt,
-// latch_activity, latch_outbox and latch_factor (second factors and
-// passkeys, latch.FactorStore), in the first schema of the search_path. Ids are TEXT
+// latch_activity, latch_outbox, latch_factor (second factors and
+// passkeys, latch.FactorStore) and latch_throttle (ThrottleStore's counts,
+// by SHA-256 of the key), in the first schema of the search_path. Ids are TEXT
 // with COLLATE "C", so compared byte for byte; expiries are BIGINT Unix
 // milliseconds; attributes are TEXT holding the JSON that
 // latch.MarshalAttributes writes. Keys, sessions, tokens, attempt

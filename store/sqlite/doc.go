@@ -16,8 +16,9 @@
 // the latch_migration table does not yet record, each in its own
 // transaction; it is safe to run on every start and from several processes.
 // The tables are latch_user, latch_key, latch_session, latch_token,
-// latch_token_attempt, latch_activity, latch_outbox and latch_factor (second
-// factors and passkeys, latch.FactorStore). Ids are TEXT compared byte for byte (SQLite's BINARY
+// latch_token_attempt, latch_activity, latch_outbox, latch_factor (second
+// factors and passkeys, latch.FactorStore) and latch_throttle
+// (ThrottleStore's counts, by SHA-256 of the key). Ids are TEXT compared byte for byte (SQLite's BINARY
 // collation), expiries are INTEGER Unix milliseconds, attributes are the
 // JSON that latch.MarshalAttributes writes. Keys, sessions, tokens,
 // attempt counters, activity and factors reference their user with ON
