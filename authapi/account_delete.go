@@ -22,7 +22,8 @@ func (h *Handler) deleteAccountAPI(w http.ResponseWriter, r *http.Request) error
 // (under the sign-in throttle, see confirmPassword): the user, its keys,
 // sessions and tokens on every store (latch.Auth.DeleteUser, one
 // transaction on a SQL store), and the sign-in throttle's count of its
-// address. The cookie is cleared and a goodbye mailed. Instead of the
+// address. The cookie is cleared and a goodbye mailed, queued in the
+// deletion's transaction. Instead of the
 // password, a step-up token for ActionDeleteAccount does (see
 // confirmAction): the way for a user with a second factor, or without a
 // password.
@@ -36,18 +37,24 @@ func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, pw, step
 	}
 	to := s.User.Attributes.String(attrEmail)
 	if err := h.auth.InTx(r.Context(), func(ctx context.Context) error {
-		return h.auth.DeleteUser(ctx, s.UserID)
+		if err := h.auth.DeleteUser(ctx, s.UserID); err != nil {
+			return err
+		}
+		if to == "" {
+			return nil
+		}
+		// The goodbye commits with the deletion (see noticeErr): an owner
+		// whose account someone else deleted learns of it.
+		return h.noticeErr(ctx, h.queueMail(ctx, "", h.mails.AccountDeleted(to)))
 	}); err != nil {
 		return err
 	}
+	h.noticeQueued(r.Context(), s.UserID, "")
 	h.sessions.ClearSessionCookie(w)
 	if to != "" {
 		if err := h.emailLimit.Reset(r.Context(), signInEmailKey(to)); err != nil {
 			h.log.WarnContext(r.Context(), "throttle reset failed", "err", err)
 		}
-	}
-	if to != "" {
-		h.queueNotice(r.Context(), h.mails.AccountDeleted(to))
 	}
 	return nil
 }

@@ -79,8 +79,8 @@ func (h *Handler) unlinkAccountAPI(w http.ResponseWriter, r *http.Request) error
 // change how the account is entered; an account without a password is
 // refused with ErrNoPassword until step-up by mailed code exists. The
 // last way in is never removed (ErrLastSignInMethod). In the same
-// transaction every open token of the user is voided; a notice goes to
-// the account's address.
+// transaction every open token of the user is voided and the notice to
+// the account's address, with its undo link, is queued (see noticeErr).
 func (h *Handler) unlinkAccount(r *http.Request, provider, pw, stepUp string) error {
 	s, err := currentSession(r)
 	if err != nil {
@@ -102,17 +102,22 @@ func (h *Handler) unlinkAccount(r *http.Request, provider, pw, stepUp string) er
 	// unlinks the second counts the keys the first left: together they
 	// never remove the last way in. Tokens are voided in the same
 	// transaction on a SQL store, right after it on a split setup.
+	var issued string
 	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
 		if err := h.auth.InUserTx(ctx, func(ctx context.Context) error { return h.unlinkKeys(ctx, s.UserID, provider) }); err != nil {
 			return err
 		}
-		return h.voidTokens(ctx, s.UserID)
+		if err := h.voidTokens(ctx, s.UserID); err != nil {
+			return err
+		}
+		issued, err = h.undoNoticeInTx(ctx, s.User, AccountChange{Field: UndoMethod, Method: provider})
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	h.record(r, s.UserID, evMethodUnlinked, provider)
-	h.noticeWithUndo(r.Context(), s.User, AccountChange{Field: UndoMethod, Method: provider})
+	h.noticeQueued(r.Context(), s.UserID, issued)
 	return nil
 }
 

@@ -91,7 +91,8 @@ func (h *Handler) confirmEmailChangeAPI(w http.ResponseWriter, r *http.Request) 
 // (the link proved the mailbox), voids every open token of the user and
 // the undo links of earlier email changes, and reserves the old address
 // for the account while the new undo link lives. Sessions stay. A notice
-// with an undo link goes to the old address. If the new address got an
+// with an undo link goes to the old address, queued last in the same
+// transaction (see noticeErr). If the new address got an
 // account (or a reservation) meanwhile, nothing changes (USER_ALREADY_EXISTS).
 //
 // On a SQL store this is one transaction. On a split setup (tokens in
@@ -103,9 +104,12 @@ func (h *Handler) confirmEmailChange(r *http.Request, value string) (latch.User,
 	if value == "" || len(value) > latch.MaxIDLength {
 		return latch.User{}, ErrInvalidToken
 	}
-	var u latch.User
-	var oldEmail string
-	var oldVerified bool
+	var (
+		u           latch.User
+		oldEmail    string
+		oldVerified bool
+		issued      string
+	)
 	err := h.auth.InTx(r.Context(), func(ctx context.Context) error {
 		tok, data, err := h.emailChg.ValidateWithData(ctx, value)
 		if err != nil {
@@ -161,17 +165,21 @@ func (h *Handler) confirmEmailChange(r *http.Request, value string) (latch.User,
 		if err := h.voidTokens(ctx, cur.ID); err != nil {
 			return err
 		}
-		return h.voidUndos(ctx, cur.ID, UndoEmail)
+		if err := h.voidUndos(ctx, cur.ID, UndoEmail); err != nil {
+			return err
+		}
+		if oldEmail == "" { // no address to tell
+			return nil
+		}
+		issued, err = h.undoNoticeInTx(ctx, u, AccountChange{Field: UndoEmail, OldEmail: oldEmail, OldVerified: oldVerified, NewEmail: newEmail})
+		return err
 	})
 	if err != nil {
 		return latch.User{}, err
 	}
-	newEmail := u.Attributes.String(attrEmail)
 	h.record(r, u.ID, evTokenUsed, h.emailChg.Name())
 	h.record(r, u.ID, evEmailChange, "")
-	if oldEmail != "" {
-		h.noticeWithUndo(r.Context(), u, AccountChange{Field: UndoEmail, OldEmail: oldEmail, OldVerified: oldVerified, NewEmail: newEmail})
-	}
+	h.noticeQueued(r.Context(), u.ID, issued)
 	return u, nil
 }
 

@@ -181,14 +181,6 @@ func (h *Handler) verificationJob(ctx context.Context, j outbox.Job) error {
 	return h.queueMail(ctx, j.ID, h.mails.VerificationCode(req.Email, code.String(), "/api/auth/email-verification/"+link.String(), code.ExpiresAt.Sub(h.auth.Now())))
 }
 
-// queueNotice queues a notice whose failure to queue must not undo the
-// change it tells of: the error is logged.
-func (h *Handler) queueNotice(ctx context.Context, m mail.Message) {
-	if err := h.queueMail(ctx, "", m); err != nil {
-		h.log.ErrorContext(ctx, "notice mail not queued", "err", err)
-	}
-}
-
 // emailChangeJob mails the new address a confirmation link, or, when the
 // address has an account already, a notice saying so (the request's
 // answer is the same either way).

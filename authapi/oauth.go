@@ -112,10 +112,18 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 	if err := h.checkReservedOAuth(ctx, res.ProviderID, res.User); err != nil {
 		return err
 	}
+	var issued string
 	acc, err := oauth.FindOrCreateUser(ctx, h.auth, res.ProviderID, res.User, oauth.LinkOptions{
 		NormalizeEmail: NormalizeEmail,
 		Claim: func(ctx context.Context, u latch.User) (latch.User, error) {
 			return h.claimMailbox(ctx, u, "", nil)
+		},
+		// A way in was added: the owner is told, with an undo link, in
+		// the link's transaction.
+		Linked: func(ctx context.Context, acc oauth.Account) error {
+			var err error
+			issued, err = h.undoNoticeInTx(ctx, acc.User, AccountChange{Field: UndoMethod, Method: res.ProviderID, Added: true, AddedKey: acc.Key.ID()})
+			return err
 		},
 		Attributes: func(oauth.ProviderUser) latch.Attributes {
 			return latch.Attributes{attrCreatedAt: h.auth.Now()}
@@ -130,9 +138,8 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.log.InfoContext(ctx, "oauth sign-in", "provider", res.ProviderID, "user", acc.User.ID, "how", linkName(acc.How), "secondFactorPending", p != nil)
 	if acc.How == oauth.LinkedByEmail {
-		// A way in was added: the owner is told, with an undo link.
 		h.record(r, acc.User.ID, evMethodLinked, res.ProviderID)
-		h.noticeWithUndo(ctx, acc.User, AccountChange{Field: UndoMethod, Method: res.ProviderID, Added: true, AddedKey: acc.Key.ID()})
+		h.noticeQueued(ctx, acc.User.ID, issued)
 	}
 	next := orDefault(localPath(res.Next, ""), h.oauthLanding)
 	if p != nil {

@@ -425,8 +425,21 @@ func (h *Handler) passkeyRegisterVerify(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	f, err := h.auth.CreateFactor(r.Context(), latch.FactorRecord{
-		ID: base64.RawURLEncoding.EncodeToString(cred.ID), UserID: s.UserID, Kind: latch.FactorPasskey, Name: name, Data: blob,
+	// The passkey, its undo link and the notice commit together.
+	var (
+		f      latch.FactorRecord
+		issued string
+	)
+	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
+		var err error
+		f, err = h.auth.CreateFactor(ctx, latch.FactorRecord{
+			ID: base64.RawURLEncoding.EncodeToString(cred.ID), UserID: s.UserID, Kind: latch.FactorPasskey, Name: name, Data: blob,
+		})
+		if err != nil {
+			return err
+		}
+		issued, err = h.undoNoticeInTx(ctx, s.User, AccountChange{Field: UndoMethod, Method: "passkey", Added: true, AddedFactor: f.ID})
+		return err
 	})
 	if errors.Is(err, latch.ErrDuplicate) {
 		return ErrPasskeyExists
@@ -435,7 +448,7 @@ func (h *Handler) passkeyRegisterVerify(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	h.record(r, s.UserID, evPasskeyAdded, f.Name)
-	h.noticeWithUndo(r.Context(), s.User, AccountChange{Field: UndoMethod, Method: "passkey", Added: true, AddedFactor: f.ID})
+	h.noticeQueued(r.Context(), s.UserID, issued)
 	writeJSON(w, http.StatusOK, map[string]any{"passkey": toPasskeyJSON(f, d)})
 	return nil
 }
@@ -747,11 +760,20 @@ func (h *Handler) deletePasskey(w http.ResponseWriter, r *http.Request) error {
 	if err := h.takeStepUp(r.Context(), s, ActionRemoveFactor, req.StepUpToken); err != nil {
 		return err
 	}
-	if err := h.auth.DeleteFactor(r.Context(), f.ID); err != nil {
+	var issued string
+	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
+		if err := h.auth.DeleteFactor(ctx, f.ID); err != nil {
+			return err
+		}
+		var err error
+		issued, err = h.undoNoticeInTx(ctx, s.User, AccountChange{Field: UndoMethod, Method: "passkey"})
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	h.record(r, s.UserID, evPasskeyRemoved, f.Name)
-	h.noticeWithUndo(r.Context(), s.User, AccountChange{Field: UndoMethod, Method: "passkey"})
+	h.noticeQueued(r.Context(), s.UserID, issued)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

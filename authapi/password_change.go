@@ -101,7 +101,10 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 	if err := h.checkBreached(r.Context(), next); err != nil {
 		return latch.Session{}, err
 	}
-	var s latch.Session
+	var (
+		s      latch.Session
+		issued string
+	)
 	err = h.auth.InTx(r.Context(), func(ctx context.Context) error {
 		if err := h.endSignIns(ctx, cur.UserID); err != nil {
 			return err
@@ -118,6 +121,10 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 			}
 		}
 		s, err = h.auth.CreateSession(ctx, latch.CreateSessionOptions{UserID: cur.UserID, AMR: cur.AMR}) // as sure as the one it replaces
+		if err != nil {
+			return err
+		}
+		issued, err = h.undoNoticeInTx(ctx, s.User, AccountChange{Field: UndoPassword})
 		return err
 	})
 	if err != nil {
@@ -126,7 +133,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, current
 	h.sessionStarted(w, r, s)
 	h.record(r, cur.UserID, evPasswordChange, "")
 	h.record(r, cur.UserID, evSessionEnded, "all (password changed)")
-	h.noticeWithUndo(r.Context(), s.User, AccountChange{Field: UndoPassword})
+	h.noticeQueued(r.Context(), cur.UserID, issued)
 	return s, nil
 }
 

@@ -277,7 +277,13 @@ func (h *Handler) verifyRecoveryCode(r *http.Request, userID string, p factorPro
 	if !ok || ts == nil {
 		return nil, ErrInvalidTwoFactorCode
 	}
-	_, err = ts.TakeToken(ctx, recoveryCodeKind, mfa.RecoveryCodeHash(userID, code), userID)
+	// The code and the notice of its use go together (see noticeErr).
+	err = h.auth.InTx(ctx, func(ctx context.Context) error {
+		if _, err := ts.TakeToken(ctx, recoveryCodeKind, mfa.RecoveryCodeHash(userID, code), userID); err != nil {
+			return err
+		}
+		return h.noticeErr(ctx, h.recoveryCodeNotice(ctx, userID))
+	})
 	if errors.Is(err, latch.ErrNotFound) {
 		return nil, ErrInvalidTwoFactorCode
 	}
@@ -285,27 +291,26 @@ func (h *Handler) verifyRecoveryCode(r *http.Request, userID string, p factorPro
 		return nil, err
 	}
 	h.record(r, userID, evRecoveryCodeUsed, "")
-	h.recoveryCodeNotice(ctx, userID)
+	h.noticeQueued(ctx, userID, "")
 	return []string{"otp"}, nil
 }
 
-// recoveryCodeNotice mails the user that a recovery code was used and how
-// many are left: a code used by someone else is then noticed. A failure
-// is logged; the code is used all the same.
-func (h *Handler) recoveryCodeNotice(ctx context.Context, userID string) {
+// recoveryCodeNotice queues the mail telling the user that a recovery
+// code was used and how many are left, so that a code used by someone
+// else is noticed. Run it in the InTx that takes the code.
+func (h *Handler) recoveryCodeNotice(ctx context.Context, userID string) error {
 	u, err := h.auth.GetUser(ctx, userID)
 	if err != nil {
-		h.log.WarnContext(ctx, "recovery-code notice not sent", "user", userID, "err", err)
-		return
+		return fmt.Errorf("recovery-code notice: %w", err)
 	}
 	left, err := h.auth.TokenStore().ListTokens(ctx, userID, recoveryCodeKind)
 	if err != nil {
-		h.log.WarnContext(ctx, "recovery-code notice not sent", "user", userID, "err", err)
-		return
+		return fmt.Errorf("recovery-code notice: %w", err)
 	}
 	if to := u.Attributes.String(attrEmail); to != "" {
-		h.queueNotice(ctx, h.mails.RecoveryCodeUsed(to, len(left)))
+		return h.queueMail(ctx, "", h.mails.RecoveryCodeUsed(to, len(left)))
 	}
+	return nil
 }
 
 // newRecoveryCodes replaces the user's recovery codes with new ones and
@@ -480,6 +485,7 @@ func (h *Handler) confirmTOTP(r *http.Request, s latch.Session, typed string) (c
 	if err != nil {
 		return nil, err
 	}
+	var issued string
 	err = h.auth.InTx(ctx, func(ctx context.Context) error {
 		if ok, err := h.hasTOTP(ctx, s.UserID); err != nil || ok {
 			return cmpErr(err, ErrTOTPEnabled)
@@ -489,14 +495,17 @@ func (h *Handler) confirmTOTP(r *http.Request, s latch.Session, typed string) (c
 		}); err != nil {
 			return err
 		}
-		codes, err = h.newRecoveryCodes(ctx, s.UserID)
+		if codes, err = h.newRecoveryCodes(ctx, s.UserID); err != nil {
+			return err
+		}
+		issued, err = h.undoNoticeInTx(ctx, s.User, AccountChange{Field: UndoMethod, Method: methodTOTP, Added: true, AddedFactor: factorID})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	h.record(r, s.UserID, evTwoFactorEnabled, methodTOTP)
-	h.noticeWithUndo(ctx, s.User, AccountChange{Field: UndoMethod, Method: methodTOTP, Added: true, AddedFactor: factorID})
+	h.noticeQueued(ctx, s.UserID, issued)
 	return codes, nil
 }
 
@@ -527,17 +536,22 @@ func (h *Handler) disableTOTP(r *http.Request, s latch.Session, stepUp string) e
 	if err := h.takeStepUp(ctx, s, ActionRemoveFactor, stepUp); err != nil {
 		return err
 	}
+	var issued string
 	err = h.auth.InTx(ctx, func(ctx context.Context) error {
 		if err := h.auth.DeleteFactor(ctx, f.ID); err != nil {
 			return err
 		}
-		return h.deleteFactorTokens(ctx, s.UserID)
+		if err := h.deleteFactorTokens(ctx, s.UserID); err != nil {
+			return err
+		}
+		issued, err = h.undoNoticeInTx(ctx, s.User, AccountChange{Field: UndoMethod, Method: methodTOTP})
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	h.record(r, s.UserID, evTwoFactorDisabled, methodTOTP)
-	h.noticeWithUndo(ctx, s.User, AccountChange{Field: UndoMethod, Method: methodTOTP})
+	h.noticeQueued(ctx, s.UserID, issued)
 	return nil
 }
 
@@ -622,16 +636,20 @@ func (h *Handler) RemoveFactors(ctx context.Context, userID string) error {
 		if err := h.removeFactors(ctx, userID); err != nil {
 			return err
 		}
-		return h.auth.InvalidateAllUserSessions(ctx, userID)
+		if err := h.auth.InvalidateAllUserSessions(ctx, userID); err != nil {
+			return err
+		}
+		if to := u.Attributes.String(attrEmail); to != "" {
+			return h.noticeErr(ctx, h.queueMail(ctx, "", h.mails.TwoFactorRemovedByAdmin(to)))
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	h.recordAs(ctx, userID, evTwoFactorDisabled, "all factors, by an administrator", "", "")
 	h.log.InfoContext(ctx, "audit: second factors removed by an administrator", "user", userID)
-	if to := u.Attributes.String(attrEmail); to != "" {
-		h.queueNotice(ctx, h.mails.TwoFactorRemovedByAdmin(to))
-	}
+	h.noticeQueued(ctx, userID, "")
 	return nil
 }
 

@@ -155,22 +155,48 @@ func (h *Handler) voidUndos(ctx context.Context, userID, field string) error {
 // NoticeWithUndo mails the notice of a change to the account (to the old
 // address for an email change, else to the account's address), carrying a
 // single-use undo link valid UndoLifetime (POST /api/auth/undo, page
-// /undo/{token}). Call it after the change has been written; the flows of
-// email and password changes also call voidUndos in their transaction.
-// The mail goes through the outbox. An account without an address gets
-// no notice and no link.
+// /undo/{token}). The mail goes through the outbox. An account without an
+// address gets no notice and no link.
+//
+// Call it in the change's latch.Auth.InTx, after the change's writes, with
+// the transaction's context: on a SQL store whose outbox is Config.Queue
+// (the store's Outbox method), the change, its undo link and its notice
+// then commit together or not at all, and a process killed after the
+// commit still mails the notice. Called on its own, it runs in a
+// transaction of its own. Call NotifyQueue after the commit: a wake-up
+// inside the transaction can come before the mail is visible to the
+// workers. The flows of email and password changes also call voidUndos in
+// their transaction.
 func (h *Handler) NoticeWithUndo(ctx context.Context, u latch.User, c AccountChange) error {
+	var issued string
+	err := h.auth.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		issued, err = h.queueUndoNotice(ctx, u, c)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	h.noticeQueued(ctx, u.ID, issued)
+	return nil
+}
+
+// queueUndoNotice issues the undo link of a change and queues its notice
+// (see NoticeWithUndo), in the transaction ctx carries. It returns the
+// name of the token kind issued, "" when the account has no address, for
+// the activity record that noticeQueued writes after the commit.
+func (h *Handler) queueUndoNotice(ctx context.Context, u latch.User, c AccountChange) (string, error) {
 	to := u.Attributes.String(attrEmail)
 	if c.Field == UndoEmail {
 		to = c.OldEmail
 	}
 	t := h.undos[c.Field]
 	if to == "" || t == nil {
-		return nil
+		return "", nil
 	}
 	keys, err := h.auth.GetAllUserKeys(ctx, u.ID)
 	if err != nil {
-		return err
+		return "", fmt.Errorf("undo link: %w", err)
 	}
 	d := undoData{Field: c.Field, At: h.auth.Now().UnixMilli(), Keys: []string{}, AddedFactor: c.AddedFactor}
 	for _, k := range keys {
@@ -183,18 +209,57 @@ func (h *Handler) NoticeWithUndo(ctx context.Context, u latch.User, c AccountCha
 	}
 	raw, err := json.Marshal(d)
 	if err != nil {
-		return err
+		return "", fmt.Errorf("undo link: %w", err)
 	}
 	tok, err := t.IssueWithData(ctx, u.ID, raw)
 	if err != nil {
-		return err
+		return "", fmt.Errorf("undo link: %w", err)
 	}
-	h.recordAs(ctx, u.ID, evTokenIssued, t.Name(), "", "")
-	return h.queueMail(ctx, "", h.changeNotice(to, c, "/undo/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now())))
+	if err := h.queueMail(ctx, "", h.changeNotice(to, c, "/undo/"+tok.String(), tok.ExpiresAt.Sub(h.auth.Now()))); err != nil {
+		return "", err
+	}
+	return t.Name(), nil
 }
 
-// noticeWithUndo is NoticeWithUndo for a change already made, whose
-// failure to mail is logged, not returned.
+// undoNoticeInTx is queueUndoNotice as the last step of a change's InTx:
+// see noticeErr for what a failure does.
+func (h *Handler) undoNoticeInTx(ctx context.Context, u latch.User, c AccountChange) (string, error) {
+	issued, err := h.queueUndoNotice(ctx, u, c)
+	return issued, h.noticeErr(ctx, err)
+}
+
+// noticeErr is what a change's InTx does with the failure to queue the
+// notice of the change. In a transaction (Auth.Atomic) it fails the
+// change, which rolls back with the notice's undo link: no change commits
+// without the mail that lets the owner undo it, and the request answers
+// 503 (the enqueue's error is latch.ErrStoreUnavailable). Without one
+// (memory store, split setup) the change is written already and nothing
+// could take it back: answering an error would only hide a change that
+// was made, so the failure is logged and the change stands.
+func (h *Handler) noticeErr(ctx context.Context, err error) error {
+	if err == nil || h.auth.Atomic() {
+		return err
+	}
+	h.log.ErrorContext(ctx, "notice of a change not queued", "err", err)
+	return nil
+}
+
+// noticeQueued finishes, after the commit, a notice queued in a change's
+// transaction: it wakes the outbox workers (the wake-up that Enqueue gave
+// inside the transaction may have come before the row was visible to
+// them) and records the undo link issued, if any, in the user's activity,
+// off the transaction like every activity record (a record must not fail
+// the change it records).
+func (h *Handler) noticeQueued(ctx context.Context, userID, issued string) {
+	h.runner.Notify()
+	if issued != "" {
+		h.recordAs(ctx, userID, evTokenIssued, issued, "", "")
+	}
+}
+
+// noticeWithUndo is NoticeWithUndo for a notice that tells of no change of
+// its own (a sign-in from a new device): its link and its mail commit
+// together, and a failure to queue them is logged, not returned.
 func (h *Handler) noticeWithUndo(ctx context.Context, u latch.User, c AccountChange) {
 	if err := h.NoticeWithUndo(ctx, u, c); err != nil {
 		h.log.ErrorContext(ctx, "notice with undo link not queued", "field", c.Field, "err", err)

@@ -36,6 +36,13 @@ type LinkOptions struct {
 	// user's open sign-in tokens there. It runs inside the link's
 	// transaction and returns the user as it is afterwards.
 	Claim func(ctx context.Context, u latch.User) (latch.User, error)
+	// Linked, when set, runs inside the transaction that links the
+	// provider key to an existing user by its verified address
+	// (LinkedByEmail), after the key was added: authapi queues the
+	// owner's notice with its undo link there, so that the link and the
+	// notice commit together. An error fails the link, which rolls back
+	// where the store has transactions.
+	Linked func(ctx context.Context, acc Account) error
 }
 
 // Linked tells how FindOrCreateUser found the user.
@@ -153,7 +160,7 @@ func FindOrCreateUser(ctx context.Context, auth *latch.Auth, providerID string, 
 	}
 	verified := pu.EmailVerified && email != ""
 	if verified {
-		acc, ok, err := linkByEmail(ctx, auth, providerID, pu.ID, email, opts.Claim)
+		acc, ok, err := linkByEmail(ctx, auth, providerID, pu.ID, email, opts)
 		if ok || err != nil {
 			return acc, err
 		}
@@ -192,7 +199,8 @@ func FindOrCreateUser(ctx context.Context, auth *latch.Auth, providerID string, 
 
 // linkByEmail adds the provider key to the user of the email key; ok is
 // false when there is no such key.
-func linkByEmail(ctx context.Context, auth *latch.Auth, providerID, providerUserID, email string, claim func(context.Context, latch.User) (latch.User, error)) (Account, bool, error) {
+func linkByEmail(ctx context.Context, auth *latch.Auth, providerID, providerUserID, email string, opts LinkOptions) (Account, bool, error) {
+	claim := opts.Claim
 	emailKey, err := auth.GetKey(ctx, EmailProviderID, email)
 	if errors.Is(err, latch.ErrInvalidKeyID) {
 		return Account{}, false, nil
@@ -230,6 +238,9 @@ func linkByEmail(ctx context.Context, auth *latch.Auth, providerID, providerUser
 			return err
 		}
 		acc = Account{User: u, Key: key, How: LinkedByEmail}
+		if opts.Linked != nil {
+			return opts.Linked(ctx, acc)
+		}
 		return nil
 	})
 	if errors.Is(err, latch.ErrDuplicateKeyID) {

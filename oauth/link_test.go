@@ -104,6 +104,35 @@ func TestFindOrCreateUser(t *testing.T) {
 			}
 		})
 
+		t.Run("Linked runs in the link's transaction", func(t *testing.T) {
+			u := emailUser(t, a, "hooked@example.com", true)
+			pu := oauth.ProviderUser{ID: "g-hook", Email: "hooked@example.com", EmailVerified: true}
+			refuse := errors.New("notice not queued")
+			var got oauth.Account
+			_, err := oauth.FindOrCreateUser(ctx, a, "google", pu, oauth.LinkOptions{
+				Linked: func(ctx context.Context, acc oauth.Account) error {
+					got = acc
+					return refuse
+				},
+			})
+			if !errors.Is(err, refuse) || got.How != oauth.LinkedByEmail || got.User.ID != u.ID || got.Key.ID() != "google:g-hook" {
+				t.Fatalf("link whose hook failed: %v; the hook saw %+v", err, got)
+			}
+			_, kerr := a.GetKey(ctx, "google", "g-hook")
+			if a.Atomic() != errors.Is(kerr, latch.ErrInvalidKeyID) {
+				// Rolled back where there is a transaction; written (and
+				// kept) where there is none.
+				t.Errorf("key after the failed hook (Atomic %v): %v", a.Atomic(), kerr)
+			}
+			calls := 0
+			acc, err := oauth.FindOrCreateUser(ctx, a, "google", pu, oauth.LinkOptions{
+				Linked: func(context.Context, oauth.Account) error { calls++; return nil },
+			})
+			if err != nil || acc.User.ID != u.ID || calls != boolCount(a.Atomic()) {
+				t.Errorf("link again: %+v, %v, hook called %d times", acc, err, calls)
+			}
+		})
+
 		t.Run("never links on an unverified email", func(t *testing.T) {
 			u := emailUser(t, a, "morpheus@example.com", true)
 			acc, err := oauth.FindOrCreateUser(ctx, a, "discord", oauth.ProviderUser{ID: "d-1", Email: "morpheus@example.com", EmailVerified: false}, oauth.LinkOptions{})
@@ -254,4 +283,12 @@ func TestFormerIDMoves(t *testing.T) {
 			t.Errorf("the namesake found a user: %v, %v", ok, err)
 		}
 	})
+}
+
+// boolCount is 1 for true, 0 for false.
+func boolCount(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,10 +30,14 @@ type mailServer struct {
 	l     net.Listener
 	byID  map[string]int    // Message-ID → deliveries
 	toIDs map[string]string // Message-ID → recipient
+	subj  map[string]string // Message-ID → subject
 	bad   int               // mails without a Message-ID
 }
 
-var messageIDRE = regexp.MustCompile(`(?im)^Message-Id:\s*<([^>\r\n]+)>`)
+var (
+	messageIDRE = regexp.MustCompile(`(?im)^Message-Id:\s*<([^>\r\n]+)>`)
+	subjectRE   = regexp.MustCompile(`(?im)^Subject:([^\r\n]*)`)
+)
 
 type mailSession struct{ m *mailServer }
 
@@ -56,6 +61,9 @@ func (s mailSession) Data(r io.Reader) error {
 	if to := regexp.MustCompile(`(?im)^To:\s*<([^>\r\n]+)>`).FindStringSubmatch(string(b)); to != nil {
 		s.m.toIDs[id[1]] = to[1]
 	}
+	if sub := subjectRE.FindStringSubmatch(string(b)); sub != nil {
+		s.m.subj[id[1]] = strings.TrimSpace(sub[1])
+	}
 	return nil
 }
 
@@ -65,7 +73,7 @@ func newMailServer(t *testing.T) *mailServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &mailServer{t: t, addr: l.Addr().String(), byID: map[string]int{}, toIDs: map[string]string{}}
+	m := &mailServer{t: t, addr: l.Addr().String(), byID: map[string]int{}, toIDs: map[string]string{}, subj: map[string]string{}}
 	m.serve(l)
 	t.Cleanup(m.down)
 	return m
@@ -126,6 +134,20 @@ func (m *mailServer) counts() (distinct, repeated int) {
 		}
 	}
 	return len(m.byID), repeated
+}
+
+// mailedAbout returns, per recipient, how many distinct mails whose
+// subject contains part arrived.
+func (m *mailServer) mailedAbout(part string) map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]int{}
+	for id, s := range m.subj {
+		if strings.Contains(s, part) {
+			out[m.toIDs[id]]++
+		}
+	}
+	return out
 }
 
 // waitDistinct waits until n distinct mails arrived; the test's deadline
