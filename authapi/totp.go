@@ -152,10 +152,19 @@ func (h *Handler) hasTOTP(ctx context.Context, userID string) (bool, error) {
 	return ok, err
 }
 
+// hasRecoveryCodes reports whether the user has recovery codes that count.
+// Codes count only beside a factor they back up: codes left behind by a
+// factor's removal (a path that forgot them, a store restored from a
+// backup) would otherwise be the one second factor a user is asked for,
+// held by whoever saw them made.
 func (h *Handler) hasRecoveryCodes(ctx context.Context, userID string) (bool, error) {
 	ts := h.auth.TokenStore()
 	if ts == nil {
 		return false, nil
+	}
+	factors, err := h.auth.ListFactors(ctx, userID)
+	if err != nil || len(factors) == 0 {
+		return false, err
 	}
 	recs, err := ts.ListTokens(ctx, userID, recoveryCodeKind)
 	return len(recs) > 0, err
@@ -552,6 +561,26 @@ func (h *Handler) disableTOTP(r *http.Request, s latch.Session, stepUp string) e
 	}
 	h.record(r, s.UserID, evTwoFactorDisabled, methodTOTP)
 	h.noticeQueued(ctx, s.UserID, issued)
+	return nil
+}
+
+// deleteRecoveryCodesSince removes the user's recovery codes when they
+// were made at or after since (Unix ms): each carries its making in its
+// expiry (made + recoveryCodeLifetime), and a set is made at once.
+func (h *Handler) deleteRecoveryCodesSince(ctx context.Context, userID string, since int64) error {
+	ts := h.auth.TokenStore()
+	if ts == nil {
+		return nil
+	}
+	recs, err := ts.ListTokens(ctx, userID, recoveryCodeKind)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if rec.Expires-recoveryCodeLifetime.Milliseconds() >= since {
+			return ts.DeleteUserTokens(ctx, userID, recoveryCodeKind)
+		}
+	}
 	return nil
 }
 

@@ -421,12 +421,25 @@ func (h *Handler) revert(ctx context.Context, userID string, d undoData) (string
 	if err != nil {
 		return "", err
 	}
+	removedTOTP := false
 	for _, f := range factors {
 		if f.CreatedAt >= d.At || f.ID == d.AddedFactor {
 			if err := h.auth.DeleteFactor(ctx, f.ID); err != nil {
 				return "", err
 			}
+			removedTOTP = removedTOTP || f.Kind == latch.FactorTOTP
 		}
+	}
+	// Recovery codes are whoever saw them made: those of a TOTP factor
+	// undone go with it (left behind, they would be the only second
+	// factor the owner is asked for, held by the other party), and codes
+	// made since the change go too, even beside a factor the owner had.
+	if removedTOTP {
+		if err := h.deleteFactorTokens(ctx, userID); err != nil {
+			return "", err
+		}
+	} else if err := h.deleteRecoveryCodesSince(ctx, userID, d.At); err != nil {
+		return "", err
 	}
 	return email, h.raiseGeneration(ctx, u)
 }
