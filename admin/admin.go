@@ -69,13 +69,14 @@ type Mailer interface {
 }
 
 // FactorRemover removes every second factor and passkey of a user for
-// DELETE /api/admin/users/{id}/factors: *authapi.Handler is one
-// (authapi.Handler.RemoveFactors also removes the recovery codes, ends
-// the user's sessions, records it in their activity and mails them a
-// notice). For no such user it returns latch.Auth.GetUser's error, which
-// matches latch.ErrInvalidUserID.
+// DELETE /api/admin/users/{id}/factors and returns how many it removed:
+// *authapi.Handler is one (authapi.Handler.RemoveFactors also removes the
+// recovery codes, ends the user's sessions, records it in their activity
+// and mails them a notice; a user with no factor is left as they are).
+// For no such user it returns latch.Auth.GetUser's error, which matches
+// latch.ErrInvalidUserID.
 type FactorRemover interface {
-	RemoveFactors(ctx context.Context, userID string) error
+	RemoveFactors(ctx context.Context, userID string) (int, error)
 }
 
 // Config configures a Handler. Auth and at least one Token are required.

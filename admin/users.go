@@ -365,16 +365,11 @@ func (h *Handler) removeFactors(w http.ResponseWriter, r *http.Request, who stri
 	if _, err := h.auth.GetUser(ctx, id); err != nil {
 		return err
 	}
-	factors, err := h.auth.ListFactors(ctx, id)
+	n, err := h.remover.RemoveFactors(ctx, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("admin: remove factors: %w", err)
 	}
-	if len(factors) > 0 {
-		if err := h.remover.RemoveFactors(ctx, id); err != nil {
-			return fmt.Errorf("admin: remove factors: %w", err)
-		}
-	}
-	h.audit(r, who, "remove-factors", id, strconv.Itoa(len(factors))+" removed")
-	httpauth.WriteJSON(w, http.StatusOK, FactorsRemoved{Removed: len(factors)})
+	h.audit(r, who, "remove-factors", id, strconv.Itoa(n)+" removed")
+	httpauth.WriteJSON(w, http.StatusOK, FactorsRemoved{Removed: n})
 	return nil
 }

@@ -652,16 +652,28 @@ func (h *Handler) removeFactors(ctx context.Context, userID string) error {
 
 // RemoveFactors is the administrator's way out for a user who lost their
 // factors (latchd user remove-factors, the admin API): it removes every
-// second factor of the user with the recovery codes, ends every session,
-// records it in the user's activity and mails the user a notice. The
-// next sign-in takes the password alone. It returns latch.ErrNotFound
-// (wrapped) when there is no such user.
-func (h *Handler) RemoveFactors(ctx context.Context, userID string) error {
+// second factor and passkey of the user with the recovery codes, ends
+// every session, records it in the user's activity and mails the user a
+// notice, all in one transaction where the store has them; the next
+// sign-in takes the password alone. It returns how many factors it
+// removed, counted in that transaction. A user with none is left as they
+// are (0, nil): no session ends, and no notice tells of a removal that
+// did not happen. No such user: latch.Auth.GetUser's error, which matches
+// latch.ErrInvalidUserID.
+func (h *Handler) RemoveFactors(ctx context.Context, userID string) (int, error) {
 	u, err := h.auth.GetUser(ctx, userID)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	err = h.auth.InTx(ctx, func(ctx context.Context) error {
+		factors, err := h.auth.ListFactors(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if n = len(factors); n == 0 {
+			return nil
+		}
 		if err := h.removeFactors(ctx, userID); err != nil {
 			return err
 		}
@@ -673,13 +685,13 @@ func (h *Handler) RemoveFactors(ctx context.Context, userID string) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
+	if err != nil || n == 0 {
+		return 0, err
 	}
 	h.recordAs(ctx, userID, evTwoFactorDisabled, "all factors, by an administrator", "", "")
 	h.log.InfoContext(ctx, "audit: second factors removed by an administrator", "user", userID)
 	h.noticeQueued(ctx, userID, "")
-	return nil
+	return n, nil
 }
 
 // ResealFactors seals every TOTP secret again with the keyring's current

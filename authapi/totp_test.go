@@ -252,15 +252,19 @@ func TestTwoFactorRemoval(t *testing.T) {
 		b, su := e.signUp("lost@example.com", pw)
 		uid := su.str("user", "id")
 		enrolTOTP(t, e, b)
-		if err := e.h.RemoveFactors(ctx, uid); err != nil {
-			t.Fatal(err)
+		if n, err := e.h.RemoveFactors(ctx, uid); err != nil || n != 1 {
+			t.Fatalf("RemoveFactors: %d, %v; want 1", n, err)
 		}
 		if fs, _ := e.auth.ListFactors(ctx, uid); len(fs) != 0 || recoveryCodes(uid) != 0 {
 			t.Fatalf("after removal: %d factors, %d codes", len(fs), recoveryCodes(uid))
 		}
 		b.do("GET", "/api/auth/session", nil).want(t, 401, "UNAUTHORIZED")
 		e.mailTo("lost@example.com", "second factors", 1)
-		if err := e.h.RemoveFactors(ctx, "no-such-user"); !errors.Is(err, latch.ErrNotFound) && !errors.Is(err, latch.ErrInvalidUserID) {
+		// Nothing left: nothing changes.
+		if n, err := e.h.RemoveFactors(ctx, uid); err != nil || n != 0 {
+			t.Fatalf("RemoveFactors again: %d, %v; want 0", n, err)
+		}
+		if _, err := e.h.RemoveFactors(ctx, "no-such-user"); !errors.Is(err, latch.ErrNotFound) && !errors.Is(err, latch.ErrInvalidUserID) {
 			t.Fatalf("unknown user: %v", err)
 		}
 

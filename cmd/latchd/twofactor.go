@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -178,7 +179,7 @@ func removeUserFactors(ctx context.Context, o *options, log *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
-	err = h.RemoveFactors(ctx, userID)
+	n, err := h.RemoveFactors(ctx, userID)
 	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if cerr := h.Close(cctx); cerr != nil && err == nil {
@@ -189,7 +190,15 @@ func removeUserFactors(ctx context.Context, o *options, log *slog.Logger, stdout
 	}
 	// Audited as the admin API's DELETE users/{id}/factors and the other
 	// user commands are: who, action, user; an admin.remove-factors event.
-	admin.Audit(ctx, b.auth, log, admin.Entry{Who: cliWho(o.getenv), Action: "remove-factors", UserID: userID})
-	fmt.Fprintf(stdout, "removed the second factors of user %s, ended its sessions and mailed a notice\n", userID)
+	admin.Audit(ctx, b.auth, log, admin.Entry{Who: cliWho(o.getenv), Action: "remove-factors", UserID: userID, Detail: strconv.Itoa(n) + " removed"})
+	if n == 0 {
+		fmt.Fprintf(stdout, "user %s has no second factor: nothing changed\n", userID)
+		return nil
+	}
+	what := "second factors"
+	if n == 1 {
+		what = "second factor"
+	}
+	fmt.Fprintf(stdout, "removed %d %s of user %s, ended its sessions and mailed a notice\n", n, what, userID)
 	return nil
 }

@@ -105,8 +105,12 @@ func TestRemoveFactorsCommand(t *testing.T) {
 	s.Close()
 
 	code, out, errOut := runCmd(t, dir, "", "user", "remove-factors", "RF@example.com")
-	if code != 0 || !strings.Contains(out, "removed the second factors of user "+uid) || !strings.Contains(errOut, "action=remove-factors user="+uid) || !strings.Contains(errOut, "who=cli:") {
+	if code != 0 || !strings.Contains(out, "removed 1 second factor of user "+uid) || !strings.Contains(errOut, "action=remove-factors user="+uid) || !strings.Contains(errOut, "who=cli:") {
 		t.Fatalf("remove-factors: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Once more: nothing is left to remove, and nothing changes.
+	if code, out, errOut := runCmd(t, dir, "", "user", "remove-factors", "RF@example.com"); code != 0 || !strings.Contains(out, "has no second factor: nothing changed") {
+		t.Fatalf("remove-factors again: exit %d\n%s\n%s", code, out, errOut)
 	}
 	s, err = sqlite.Open(filepath.Join(dir, "latch.db"))
 	if err != nil {
