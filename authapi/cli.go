@@ -29,7 +29,8 @@ var (
 )
 
 // SessionClientAttribute is the session attribute that marks a session
-// made for an app through /api/auth/cli/token ("cli").
+// made for an app through /api/auth/cli/token ("cli"), kept with the
+// other session details (Config.SessionDetails).
 const SessionClientAttribute = "client"
 
 // cliRequest is a validated authorization request of an app.
@@ -216,9 +217,14 @@ func (h *Handler) cliToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{
-		UserID: code.UserID, AMR: from.AMR, Attributes: h.withDetails(r, latch.Attributes{SessionClientAttribute: "cli"}),
-	})
+	// The mark of an app's session is a session detail like the user
+	// agent: a Lucia session table has no column for it unless
+	// SessionDetails is on, and writing it there failed the exchange.
+	attrs := h.sessionDetails(r)
+	if attrs != nil {
+		attrs[SessionClientAttribute] = "cli"
+	}
+	s, err := h.auth.CreateSession(r.Context(), latch.CreateSessionOptions{UserID: code.UserID, AMR: from.AMR, Attributes: attrs})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/store/memory"
 	"github.com/latchauth/latch/token"
@@ -230,5 +231,25 @@ func TestCLIAuthorizeRefusals(t *testing.T) {
 	v.Set("decision", "maybe")
 	if r := browser.form("/cli/authorize", v); r.status != 400 || r.header.Get("Location") != "" {
 		t.Errorf("no decision: %d", r.status)
+	}
+}
+
+// TestCLISignInLucia2: on a Lucia v2 database whose session table has
+// Lucia's columns only, the app's session is made (without the mark of an
+// app, a session detail that needs its own column): the exchange answered
+// 500 when it wrote the mark there.
+func TestCLISignInLucia2(t *testing.T) {
+	t.Parallel()
+	s, _ := lucia2SQLite(t, "")
+	e := newSplitEnv(t, latch.Config{Store: s, Profile: latch.ProfileLucia2}, nil)
+	browser, _ := e.signUp("cli-lucia@example.com", "correct horse battery")
+	verifier := strings.Repeat("v", 43)
+	const redirect = "http://127.0.0.1:53682/callback"
+	code := allow(t, browser, cliParams(redirect, verifier), "allow").Query().Get("code")
+	r := e.api().do("POST", "/api/auth/cli/token", map[string]string{"code": code, "code_verifier": verifier, "redirect_uri": redirect}).want(t, 200, "")
+	app := e.api()
+	app.bearer = r.str("token")
+	if me := app.do("GET", "/api/auth/session", nil).want(t, 200, ""); me.str("user", "email") != "cli-lucia@example.com" {
+		t.Fatalf("session with the app's token: %s", me.raw)
 	}
 }

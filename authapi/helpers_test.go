@@ -50,6 +50,9 @@ type env struct {
 	outbox *mail.Outbox
 	h      *authapi.Handler
 	srv    *httptest.Server
+	// throttleRealTime: the throttles count on the Redis server's clock,
+	// which moving clock does not move (a back-off does not end there).
+	throttleRealTime bool
 }
 
 // stores are the backends every API test runs on.

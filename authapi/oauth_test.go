@@ -37,6 +37,13 @@ func (b byHost) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func newOAuthEnv(t *testing.T, store latch.Store) *oauthEnv {
 	t.Helper()
+	return newOAuthEnvWith(t, func(change func(*authapi.Config)) *env { return newEnv(t, store, change) })
+}
+
+// newOAuthEnvWith is newOAuthEnv on the env that start makes with the
+// OAuth configuration given to it.
+func newOAuthEnvWith(t *testing.T, start func(change func(*authapi.Config)) *env) *oauthEnv {
+	t.Helper()
 	gh := providers.GitHub("gh-client", "gh-secret")
 	apple, err := providers.Apple(providers.AppleConfig{ClientID: "com.example.web", ClientSecret: "apple-secret"})
 	if err != nil {
@@ -49,7 +56,7 @@ func newOAuthEnv(t *testing.T, store latch.Store) *oauthEnv {
 		"github.com": oe.github.Transport(), "api.github.com": oe.github.Transport(),
 		"appleid.apple.com": oe.apple.Transport(),
 	}}
-	oe.env = newEnv(t, store, func(cfg *authapi.Config) {
+	oe.env = start(func(cfg *authapi.Config) {
 		c, err := oauth.New(oauth.Config{BaseURL: cfg.BaseURL, Providers: []*oauth.Provider{gh, apple}, HTTPClient: hc})
 		if err != nil {
 			t.Fatal(err)

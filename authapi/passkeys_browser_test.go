@@ -17,18 +17,21 @@ import (
 	"github.com/latchauth/latch/store/memory"
 )
 
-// newPasskeyEnv is newEnv served as http://localhost:<port>: WebAuthn
-// refuses IP addresses as relying-party ids.
-func newPasskeyEnv(t testing.TB) (*env, string) { return newPasskeyEnvOn(t, memory.New()) }
-
-func newPasskeyEnvOn(t testing.TB, store latch.Store) (*env, string) {
-	var base string
-	e := newEnv(t, store, func(c *authapi.Config) {
-		c.BaseURL = strings.Replace(c.BaseURL, "127.0.0.1", "localhost", 1)
-		base = c.BaseURL
-	})
-	return e, base
+// newPasskeyEnv is newEnv on the memory store served as
+// http://localhost:<port> (see onLocalhost), and that base URL.
+func newPasskeyEnv(t testing.TB) (*env, string) {
+	e := newEnv(t, memory.New(), onLocalhost)
+	return e, localhostURL(e)
 }
+
+// onLocalhost serves a handler as http://localhost:<port>: WebAuthn
+// refuses IP addresses as relying-party ids.
+func onLocalhost(c *authapi.Config) {
+	c.BaseURL = strings.Replace(c.BaseURL, "127.0.0.1", "localhost", 1)
+}
+
+// localhostURL is the base URL of e started with onLocalhost.
+func localhostURL(e *env) string { return strings.Replace(e.srv.URL, "127.0.0.1", "localhost", 1) }
 
 // virtualAuthenticator enables the WebAuthn domain of the browser's tab
 // and adds a CTAP2 platform authenticator that keeps resident keys and

@@ -177,16 +177,11 @@ func signInOptions(t testing.TB, c *client, purpose string) *response {
 // with and without user verification, replay, counter, expiry, a second
 // passkey stepped up with the first, rename and delete.
 func TestPasskeyAPI(t *testing.T) {
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			testPasskeyAPI(t, st.open(t))
-		})
-	}
+	forEachFactorStoreWith(t, onLocalhost, testPasskeyAPI)
 }
 
-func testPasskeyAPI(t *testing.T, store latch.Store) {
-	e, base := newPasskeyEnvOn(t, store)
+func testPasskeyAPI(t *testing.T, e *env) {
+	base := localhostURL(e)
 	ctx := context.Background()
 	c := passkeyUser(t, e, "pk-api@example.com")
 	a := newSoftAuthenticator(t, base)

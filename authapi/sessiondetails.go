@@ -57,14 +57,6 @@ func (h *Handler) sessionDetails(r *http.Request) latch.Attributes {
 	}
 }
 
-// withDetails adds the session details to attrs.
-func (h *Handler) withDetails(r *http.Request, attrs latch.Attributes) latch.Attributes {
-	for k, v := range h.sessionDetails(r) {
-		attrs[k] = v
-	}
-	return attrs
-}
-
 // touch records the session's last use at most every lastUsedEvery.
 func (h *Handler) touch(next http.Handler) http.Handler {
 	if !h.details {

@@ -10,7 +10,7 @@ import (
 // the action, used once; a user with a second factor cannot step up or act
 // with the password alone.
 func TestStepUp(t *testing.T) {
-	forEachStore(t, func(t *testing.T, e *env) {
+	forEachFactorStore(t, func(t *testing.T, e *env) {
 		b, su := e.signUp("su@example.com", pw)
 		uid := su.str("user", "id")
 		other := e.browser()

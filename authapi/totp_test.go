@@ -12,6 +12,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/mfa"
+	"github.com/latchauth/latch/store/memory"
 	"github.com/latchauth/latch/store/sqlite"
 )
 
@@ -54,14 +55,9 @@ func enrolTOTP(t *testing.T, e *env, c *client) (string, []string) {
 // then the factor is required for step-up; disable takes the factor and
 // its recovery codes away.
 func TestTOTPEnrolment(t *testing.T) {
-	forEachStore(t, func(t *testing.T, e *env) {
+	forEachFactorStore(t, func(t *testing.T, e *env) {
 		b, su := e.signUp("totp@example.com", pw)
 		uid := su.str("user", "id")
-		if !e.auth.HasFactors() {
-			tok := stepUpWith(t, b, "add-factor", map[string]string{"method": "password", "password": pw})
-			b.do("POST", "/api/auth/two-factor/totp", map[string]string{"stepUpToken": tok}).want(t, 404, "TWO_FACTOR_DISABLED")
-			return
-		}
 		e.api().do("POST", "/api/auth/two-factor/totp", map[string]string{}).want(t, 401, "UNAUTHORIZED")
 		b.do("POST", "/api/auth/two-factor/totp", map[string]string{}).want(t, 403, "STEP_UP_REQUIRED")
 		b.do("POST", "/api/auth/two-factor/totp/confirm", map[string]string{"code": "123456"}).want(t, 400, "NO_TOTP_ENROLMENT")
@@ -131,14 +127,29 @@ func TestTOTPEnrolment(t *testing.T) {
 	})
 }
 
+// TestTOTPWithoutFactorStore: where no store keeps factors (here a user
+// store that is no latch.FactorStore), enrolment answers
+// TWO_FACTOR_DISABLED after the step-up instead of failing.
+func TestTOTPWithoutFactorStore(t *testing.T) {
+	t.Parallel()
+	m := memory.New()
+	e := newSplitEnv(t, latch.Config{Users: usersOnly{m}, Keys: m, Sessions: m, Tokens: m}, nil)
+	if e.auth.HasFactors() {
+		t.Fatal("the Auth found a factor store behind usersOnly")
+	}
+	b, _ := e.signUp("nofactors@example.com", pw)
+	tok := stepUpWith(t, b, "add-factor", map[string]string{"method": "password", "password": pw})
+	b.do("POST", "/api/auth/two-factor/totp", map[string]string{"stepUpToken": tok}).want(t, 404, "TWO_FACTOR_DISABLED")
+}
+
+// usersOnly hides every method of a user store but latch.UserStore's.
+type usersOnly struct{ latch.UserStore }
+
 // TestTOTPCodes: with an injected clock, a code one step early or late is
 // accepted, two steps off refused; a step is accepted once; wrong codes
 // are throttled per user.
 func TestTOTPCodes(t *testing.T) {
-	forEachStore(t, func(t *testing.T, e *env) {
-		if !e.auth.HasFactors() {
-			t.Skip("this store keeps no factors yet")
-		}
+	forEachFactorStore(t, func(t *testing.T, e *env) {
 		b, _ := e.signUp("codes@example.com", pw)
 		secret, _ := enrolTOTP(t, e, b)
 		step := func(code string) *response {
@@ -179,7 +190,12 @@ func TestTOTPCodes(t *testing.T) {
 			step(wrong).want(t, 401, "INVALID_TWO_FACTOR_CODE")
 		}
 		step(wrong).want(t, 429, "TOO_MANY_REQUESTS")
-		step(totpAt(t, secret, e.clock.Now())).want(t, 429, "TOO_MANY_REQUESTS")
+		if wait := retryAfter(t, step(totpAt(t, secret, e.clock.Now())).want(t, 429, "TOO_MANY_REQUESTS")); wait != time.Second {
+			t.Errorf("Retry-After %v after the sixth wrong code, want 1s", wait)
+		}
+		if e.throttleRealTime {
+			return // the back-off ends in real time, which the test does not wait for
+		}
 		e.clock.Advance(2 * time.Second)
 		step(totpAt(t, secret, e.clock.Now())).want(t, 200, "")
 	})
@@ -188,10 +204,7 @@ func TestTOTPCodes(t *testing.T) {
 // TestRecoveryCodes: each code works once, typed in any case; new codes
 // void the old; a password change keeps them.
 func TestRecoveryCodes(t *testing.T) {
-	forEachStore(t, func(t *testing.T, e *env) {
-		if !e.auth.HasFactors() {
-			t.Skip("this store keeps no factors yet")
-		}
+	forEachFactorStore(t, func(t *testing.T, e *env) {
 		b, _ := e.signUp("rc@example.com", pw)
 		secret, codes := enrolTOTP(t, e, b)
 		if len(codes) != 10 {
@@ -235,10 +248,7 @@ func TestRecoveryCodes(t *testing.T) {
 // account's removal by an administrator, with a claim of the mailbox
 // (someone set them up before the address was proven), and with the user.
 func TestTwoFactorRemoval(t *testing.T) {
-	forEachStore(t, func(t *testing.T, e *env) {
-		if !e.auth.HasFactors() {
-			t.Skip("this store keeps no factors yet")
-		}
+	forEachFactorStore(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
 		recoveryCodes := func(uid string) int {
 			recs, err := e.auth.TokenStore().ListTokens(ctx, uid, "recovery-code")

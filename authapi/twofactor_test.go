@@ -34,26 +34,6 @@ func newFactorEnv(t testing.TB, store latch.Store, change func(*authapi.Config))
 	return e
 }
 
-// forEachFactorStore runs fn on every store of the API tests that keeps
-// second factors (a store without a factor store is skipped).
-func forEachFactorStore(t *testing.T, fn func(t *testing.T, e *env)) {
-	t.Helper()
-	all := append(stores[:len(stores):len(stores)], struct {
-		name string
-		open func(testing.TB) latch.Store
-	}{"postgres", openPostgres})
-	for _, s := range all {
-		t.Run(s.name, func(t *testing.T) {
-			t.Parallel()
-			e := newFactorEnv(t, s.open(t), nil)
-			if !e.auth.HasFactors() {
-				t.Skip("this store keeps no second factors yet")
-			}
-			fn(t, e)
-		})
-	}
-}
-
 // openPostgres opens a migrated PostgreSQL store in a schema of its own.
 func openPostgres(t testing.TB) latch.Store {
 	t.Helper()
@@ -380,34 +360,27 @@ func TestTwoFactorEveryWayIn(t *testing.T) {
 // TestTwoFactorOAuth: an OAuth sign-in of a user with a factor lands on
 // /two-factor with no session; the factor finishes it with AMR fed+mfa.
 func TestTwoFactorOAuth(t *testing.T) {
-	for _, s := range stores {
-		t.Run(s.name, func(t *testing.T) {
-			t.Parallel()
-			oe := newOAuthEnv(t, s.open(t))
-			if !oe.auth.HasFactors() {
-				t.Skip("this store keeps no second factors yet")
-			}
-			authapi.RegisterTestFactor(oe.h)
-			b := oe.browser()
-			b.oauthSignIn(t, oe.github, "github", "").want(t, http.StatusSeeOther, "")
-			me := b.do("GET", "/api/auth/session", nil).want(t, 200, "")
-			if !slices.Equal(anyStrings(me.val("session", "amr")), []string{"fed"}) {
-				t.Errorf("oauth amr %s", me.raw)
-			}
-			addFactor(t, oe.env, me.str("user", "id"))
-			b2 := oe.browser()
-			r := b2.oauthSignIn(t, oe.github, "github", "/account?tab=x")
-			wantRedirect(t, r, "/two-factor?next=")
-			if cookie(r, "auth_session") != nil || cookie(r, pendingCookie) == nil {
-				t.Fatalf("oauth with a factor: session cookie %v, pending %v", cookie(r, "auth_session"), cookie(r, pendingCookie))
-			}
-			b2.do("GET", "/api/auth/session", nil).want(t, 401, "UNAUTHORIZED")
-			v := b2.do("POST", "/api/auth/two-factor/verify", verifyBody(factorCode, "")).want(t, 200, "")
-			if !slices.Equal(anyStrings(v.val("session", "amr")), []string{"fed", "otp", "mfa"}) {
-				t.Errorf("oauth + factor amr %s", v.raw)
-			}
-		})
-	}
+	forEachFactorSetup(t, func(t *testing.T, start func(func(*authapi.Config)) *env) {
+		oe := newOAuthEnvWith(t, start)
+		b := oe.browser()
+		b.oauthSignIn(t, oe.github, "github", "").want(t, http.StatusSeeOther, "")
+		me := b.do("GET", "/api/auth/session", nil).want(t, 200, "")
+		if !slices.Equal(anyStrings(me.val("session", "amr")), []string{"fed"}) {
+			t.Errorf("oauth amr %s", me.raw)
+		}
+		addFactor(t, oe.env, me.str("user", "id"))
+		b2 := oe.browser()
+		r := b2.oauthSignIn(t, oe.github, "github", "/account?tab=x")
+		wantRedirect(t, r, "/two-factor?next=")
+		if cookie(r, "auth_session") != nil || cookie(r, pendingCookie) == nil {
+			t.Fatalf("oauth with a factor: session cookie %v, pending %v", cookie(r, "auth_session"), cookie(r, pendingCookie))
+		}
+		b2.do("GET", "/api/auth/session", nil).want(t, 401, "UNAUTHORIZED")
+		v := b2.do("POST", "/api/auth/two-factor/verify", verifyBody(factorCode, "")).want(t, 200, "")
+		if !slices.Equal(anyStrings(v.val("session", "amr")), []string{"fed", "otp", "mfa"}) {
+			t.Errorf("oauth + factor amr %s", v.raw)
+		}
+	})
 }
 
 // TestOneTimeTokenKeepsAAL: a one-time token hands over the session as it

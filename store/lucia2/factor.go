@@ -2,8 +2,6 @@ package lucia2
 
 import (
 	"context"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/store/internal/sqlfactor"
@@ -11,23 +9,35 @@ import (
 
 // Second factors and passkeys live in Latch's own latch_factor table,
 // which Migrate creates beside Lucia's (never in Lucia's tables), through
-// the SQL stores' shared implementation. Its user_id references the Lucia
-// user table ON DELETE CASCADE: deleting a user, by Latch or by Lucia,
-// removes its factors too. InTx covers their writes.
+// the SQL stores' shared implementation, which Store embeds: CreateFactor,
+// GetFactor, ListFactors, UpdateFactor, DeleteFactor, DeleteFactorsByUser
+// and ScanFactors are its. Its user_id references the Lucia user table ON
+// DELETE CASCADE: deleting a user, by Latch or by Lucia, removes its
+// factors too. InTx covers their writes.
 
-var _ latch.FactorStore = (*Store)(nil)
+var (
+	_ latch.FactorStore   = (*Store)(nil)
+	_ latch.FactorScanner = (*Store)(nil)
+)
 
-func (s *Store) newFactors() *sqlfactor.Store {
-	d := sqlfactor.Dialect{
-		Name: "lucia2", Table: FactorTable, EmptyBlob: "X''", Wrap: s.wrap,
-		// Lucia's user id may have a case-insensitive collation on
-		// MySQL: compare the bytes too, as the token queries do.
-		UserIDMatch: s.eq(s.users, "id", "user_id"), UserIDArgs: len(s.idArgs("")),
+// factorStore is the shared factor store under a name of this package, so
+// that the embedded field is not part of Store's API.
+type factorStore = sqlfactor.Store
+
+func (s *Store) newFactors() *factorStore {
+	var d sqlfactor.Dialect
+	switch s.d {
+	case dPostgres:
+		d = sqlfactor.Postgres("lucia2", s.wrap)
+	case dMySQL:
+		d = sqlfactor.MySQL("lucia2", s.wrap)
+	default:
+		d = sqlfactor.SQLite("lucia2", s.wrap)
 	}
-	if s.d == dPostgres {
-		d.Numbered, d.EmptyBlob = true, "''::bytea"
-		d.Storable = func(v string) bool { return strings.IndexByte(v, 0) < 0 && utf8.ValidString(v) }
-	}
+	d.Table = FactorTable
+	// Lucia's user id may have a case-insensitive collation on MySQL:
+	// compare the bytes too, as the token queries do.
+	d.UserIDMatch, d.UserIDArgs = s.eq(s.users, "id", "user_id"), len(s.idArgs(""))
 	return sqlfactor.New(factorDB{s}, d)
 }
 
@@ -43,42 +53,4 @@ func (db factorDB) Exec(ctx context.Context, query string, args ...any) (int64, 
 
 func (db factorDB) Query(ctx context.Context, query string, args ...any) (sqlfactor.Rows, error) {
 	return db.s.readRows(ctx, query, args...)
-}
-
-// CreateFactor stores a factor: latch.ErrDuplicate when the id is taken,
-// latch.ErrNotFound when the user does not exist.
-func (s *Store) CreateFactor(ctx context.Context, f latch.FactorRecord) error {
-	return s.factors.CreateFactor(ctx, f)
-}
-
-// GetFactor returns the factor, or latch.ErrNotFound.
-func (s *Store) GetFactor(ctx context.Context, id string) (latch.FactorRecord, error) {
-	return s.factors.GetFactor(ctx, id)
-}
-
-// ScanFactors returns up to limit factors of the kind whose id is after
-// afterID, in id order (latch.FactorScanner).
-func (s *Store) ScanFactors(ctx context.Context, kind, afterID string, limit int) ([]latch.FactorRecord, error) {
-	return s.factors.ScanFactors(ctx, kind, afterID, limit)
-}
-
-// ListFactors returns the user's factors, oldest first (then by id).
-func (s *Store) ListFactors(ctx context.Context, userID string) ([]latch.FactorRecord, error) {
-	return s.factors.ListFactors(ctx, userID)
-}
-
-// UpdateFactor stores the factor's Name, Data and LastUsedAt;
-// latch.ErrNotFound when it does not exist.
-func (s *Store) UpdateFactor(ctx context.Context, f latch.FactorRecord) error {
-	return s.factors.UpdateFactor(ctx, f)
-}
-
-// DeleteFactor removes one factor. It succeeds whatever the input.
-func (s *Store) DeleteFactor(ctx context.Context, id string) error {
-	return s.factors.DeleteFactor(ctx, id)
-}
-
-// DeleteFactorsByUser removes all of the user's factors.
-func (s *Store) DeleteFactorsByUser(ctx context.Context, userID string) error {
-	return s.factors.DeleteFactorsByUser(ctx, userID)
 }

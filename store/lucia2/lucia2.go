@@ -16,7 +16,6 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/store/internal/sqlfactor"
 )
 
 // The dialects Open and New accept.
@@ -50,8 +49,9 @@ const (
 )
 
 // Store is a Latch store over a Lucia v2 database. It implements
-// latch.Store, latch.SessionUserGetter and latch.Transactor. It is safe for
-// concurrent use.
+// latch.Store, latch.SessionUserGetter, latch.Transactor, and
+// latch.FactorStore and latch.FactorScanner through the SQL stores' shared
+// code it embeds (factor.go). It is safe for concurrent use.
 type Store struct {
 	d      dialect
 	writer *sql.DB // writes and transactions
@@ -60,7 +60,7 @@ type Store struct {
 
 	users, keys, sessions *table
 	q                     queries
-	factors               *sqlfactor.Store
+	*factorStore          // CreateFactor, GetFactor, … (factor.go)
 	// noDisabled: DisabledTable did not exist at Open (a database migrated
 	// by an older Latch). Users then read as enabled and disabling fails
 	// until Migrate creates it, instead of every user read failing.
@@ -185,7 +185,7 @@ func newStore(ctx context.Context, d dialect, writer, reader *sql.DB, opts Optio
 	err := s.reader.QueryRowContext(ctx, "SELECT 1 FROM "+DisabledTable+" WHERE 1 = 0").Scan(&one)
 	s.noDisabled = err != nil && !errors.Is(err, sql.ErrNoRows)
 	s.q = s.buildQueries()
-	s.factors = s.newFactors()
+	s.factorStore = s.newFactors()
 	return s, nil
 }
 

@@ -678,6 +678,18 @@ func TestMySQLCollation(t *testing.T) {
 	if len(toks) != 0 {
 		t.Errorf("ListTokens of ADA: %d tokens, want none", len(toks))
 	}
+	// Factors are found by their user byte for byte too (latch_factor's
+	// user_id repeats the user table's collation).
+	must(t, "CreateFactor", s.CreateFactor(c, latch.FactorRecord{ID: "f", UserID: "ada", Kind: latch.FactorTOTP, CreatedAt: 1}))
+	fs, err := s.ListFactors(c, "ADA")
+	must(t, "ListFactors", err)
+	if len(fs) != 0 {
+		t.Errorf("ListFactors of ADA: %d factors, want none", len(fs))
+	}
+	must(t, "DeleteFactorsByUser ADA", s.DeleteFactorsByUser(c, "ADA"))
+	if fs, err := s.ListFactors(c, "ada"); err != nil || len(fs) != 1 {
+		t.Errorf("ListFactors of ada after DeleteFactorsByUser ADA = %d factors, %v; want 1", len(fs), err)
+	}
 }
 
 // TestTableNames opens tables named otherwise, as Lucia v1's migration

@@ -10,10 +10,23 @@ import (
 )
 
 // Second factors and passkeys live in the latch_factor table (migration
-// 0004), through the SQL stores' shared implementation. A user's factors go
-// with the user (ON DELETE CASCADE), and InTx covers their writes.
+// 0004), through the SQL stores' shared implementation, which Store embeds:
+// CreateFactor, GetFactor, ListFactors, UpdateFactor, DeleteFactor,
+// DeleteFactorsByUser and ScanFactors are its. A user's factors go with the
+// user (ON DELETE CASCADE), and InTx covers their writes.
 
-var _ latch.FactorStore = (*Store)(nil)
+var (
+	_ latch.FactorStore   = (*Store)(nil)
+	_ latch.FactorScanner = (*Store)(nil)
+)
+
+// factorStore is the shared factor store under a name of this package, so
+// that the embedded field is not part of Store's API.
+type factorStore = sqlfactor.Store
+
+// factorDialect is MySQL's; its statements are prepared with the store's
+// own.
+var factorDialect = sqlfactor.MySQL("mysql", wrap)
 
 // factorDB runs the factor statements, prepared with the store's own, as
 // the store runs those: on the transaction ctx carries, or else on the
@@ -46,42 +59,4 @@ func (db factorDB) Query(ctx context.Context, query string, args ...any) (sqlfac
 		return nil, err
 	}
 	return db.s.query(ctx, st, args...)
-}
-
-// CreateFactor stores a factor: latch.ErrDuplicate when the id is taken,
-// latch.ErrNotFound when the user does not exist.
-func (s *Store) CreateFactor(ctx context.Context, f latch.FactorRecord) error {
-	return s.factors.CreateFactor(ctx, f)
-}
-
-// GetFactor returns the factor, or latch.ErrNotFound.
-func (s *Store) GetFactor(ctx context.Context, id string) (latch.FactorRecord, error) {
-	return s.factors.GetFactor(ctx, id)
-}
-
-// ScanFactors returns up to limit factors of the kind whose id is after
-// afterID, in id order (latch.FactorScanner).
-func (s *Store) ScanFactors(ctx context.Context, kind, afterID string, limit int) ([]latch.FactorRecord, error) {
-	return s.factors.ScanFactors(ctx, kind, afterID, limit)
-}
-
-// ListFactors returns the user's factors, oldest first (then by id).
-func (s *Store) ListFactors(ctx context.Context, userID string) ([]latch.FactorRecord, error) {
-	return s.factors.ListFactors(ctx, userID)
-}
-
-// UpdateFactor stores the factor's Name, Data and LastUsedAt;
-// latch.ErrNotFound when it does not exist.
-func (s *Store) UpdateFactor(ctx context.Context, f latch.FactorRecord) error {
-	return s.factors.UpdateFactor(ctx, f)
-}
-
-// DeleteFactor removes one factor. It succeeds whatever the input.
-func (s *Store) DeleteFactor(ctx context.Context, id string) error {
-	return s.factors.DeleteFactor(ctx, id)
-}
-
-// DeleteFactorsByUser removes all of the user's factors.
-func (s *Store) DeleteFactorsByUser(ctx context.Context, userID string) error {
-	return s.factors.DeleteFactorsByUser(ctx, userID)
 }

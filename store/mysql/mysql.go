@@ -20,8 +20,9 @@ import (
 )
 
 // Store is Latch's MySQL/MariaDB store. It implements latch.Store,
-// latch.SessionUserGetter and latch.Transactor. It is safe for concurrent
-// use.
+// latch.SessionUserGetter, latch.Transactor, and latch.FactorStore and
+// latch.FactorScanner through the SQL stores' shared code it embeds
+// (factor.go). It is safe for concurrent use.
 type Store struct {
 	db     *sql.DB
 	ownsDB bool // opened by Open, so closed by Close
@@ -30,7 +31,7 @@ type Store struct {
 	q      atomic.Pointer[stmts] // nil until first use, and after Close
 	closed atomic.Bool
 
-	factors *sqlfactor.Store
+	*factorStore // CreateFactor, GetFactor, … (factor.go)
 }
 
 // Session settings Open applies to every connection unless the DSN sets
@@ -105,7 +106,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // pool that runs it.
 func New(db *sql.DB) *Store {
 	s := &Store{db: db}
-	s.factors = sqlfactor.New(factorDB{s}, sqlfactor.Dialect{Name: "mysql", EmptyBlob: "X''", Wrap: wrap})
+	s.factorStore = sqlfactor.New(factorDB{s}, factorDialect)
 	return s
 }
 
@@ -144,7 +145,7 @@ func (s *Store) stmts(ctx context.Context) (*stmts, error) {
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	q, err := prepare(ctx, s.db, append(s.factors.Statements(), sqlthrottle.Statements(sqlthrottle.MySQL)...))
+	q, err := prepare(ctx, s.db, append(factorDialect.Statements(), sqlthrottle.Statements(sqlthrottle.MySQL)...))
 	if err != nil {
 		return nil, fmt.Errorf("preparing statements: %w", err)
 	}

@@ -13,16 +13,16 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/attrcodec"
-	"github.com/latchauth/latch/store/internal/sqlfactor"
 )
 
 // Store is Latch's PostgreSQL store. It implements latch.Store,
-// latch.SessionUserGetter and latch.Transactor. It is safe for concurrent
-// use.
+// latch.SessionUserGetter, latch.Transactor, and latch.FactorStore and
+// latch.FactorScanner through the SQL stores' shared code it embeds
+// (factor.go). It is safe for concurrent use.
 type Store struct {
-	pool    *pgxpool.Pool
-	owned   bool // Close closes pool: Open made it
-	factors *sqlfactor.Store
+	pool         *pgxpool.Pool
+	owned        bool // Close closes pool: Open made it
+	*factorStore      // CreateFactor, GetFactor, … (factor.go)
 }
 
 var (
@@ -59,7 +59,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // default mode, which prepares each once per connection and caches it.
 func New(pool *pgxpool.Pool) *Store {
 	s := &Store{pool: pool}
-	s.factors = sqlfactor.New(factorDB{s}, factorDialect)
+	s.factorStore = s.newFactors()
 	return s
 }
 

@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/store/internal/sqlfactor"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Store is Latch's embedded SQLite store. It implements latch.Store and
-// latch.SessionUserGetter. It is safe for concurrent use.
+// Store is Latch's embedded SQLite store. It implements latch.Store,
+// latch.SessionUserGetter, and latch.FactorStore and latch.FactorScanner
+// through the SQL stores' shared code it embeds (factor.go). It is safe for
+// concurrent use.
 //
 // A Store holds two connection pools on one file: a writer of one
 // connection, through which every write and every write transaction goes
@@ -34,7 +35,7 @@ type Store struct {
 	stmts   []*stmt           // every statement of q and of byText, closed by Close
 	byText  map[stmtKey]*stmt // statements of shared code, by pool and text
 
-	factors *sqlfactor.Store
+	*factorStore // CreateFactor, GetFactor, … (factor.go)
 }
 
 // Pragmas of every connection. busy_timeout comes first (the driver applies
@@ -130,7 +131,7 @@ func Open(path string) (*Store, error) {
 	}
 	s := &Store{writer: writer, reader: reader}
 	s.q = s.queries()
-	s.factors = s.newFactors()
+	s.factorStore = s.newFactors()
 	return s, nil
 }
 

@@ -1,9 +1,12 @@
-// Package sqlfactor is the one implementation of latch.FactorStore that the
-// SQL stores share: the statements on the latch_factor table, written once,
-// and a small Dialect for what differs between SQLite, PostgreSQL and
-// MySQL. Each store runs the statements its own way (its pools, prepared
-// statements, the transaction its context carries) through DB, and maps
-// its driver's errors to Latch's through Dialect.Wrap.
+// Package sqlfactor is the one implementation of latch.FactorStore and
+// latch.FactorScanner that the SQL stores share: the statements on the
+// latch_factor table and the methods around them, written once, and a
+// small Dialect for what differs between SQLite, PostgreSQL and MySQL. A
+// store embeds *Store, so that the methods are its own, and keeps only
+// what is its own: how it runs a statement (its pools, prepared
+// statements, the transaction its context carries) through DB, and its
+// Dialect (made by SQLite, Postgres or MySQL), whose Wrap maps its
+// driver's errors to Latch's.
 //
 // The table, which each store's migrations create:
 //
@@ -18,6 +21,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/latchauth/latch"
 )
@@ -71,7 +75,33 @@ type Dialect struct {
 	Wrap func(op string, err error) error
 }
 
-// Store implements latch.FactorStore on a DB.
+// SQLite returns the dialect of SQLite: '?' parameters, X” blobs. name
+// begins the store's errors; wrap is Dialect.Wrap.
+func SQLite(name string, wrap func(op string, err error) error) Dialect {
+	return Dialect{Name: name, EmptyBlob: "X''", Wrap: wrap}
+}
+
+// MySQL returns the dialect of MySQL and MariaDB, which is SQLite's.
+func MySQL(name string, wrap func(op string, err error) error) Dialect {
+	return Dialect{Name: name, EmptyBlob: "X''", Wrap: wrap}
+}
+
+// Postgres returns the dialect of PostgreSQL: numbered parameters, bytea,
+// and text columns that refuse what PostgresText refuses.
+func Postgres(name string, wrap func(op string, err error) error) Dialect {
+	return Dialect{Name: name, Numbered: true, EmptyBlob: "''::bytea", Storable: PostgresText, Wrap: wrap}
+}
+
+// PostgresText reports whether PostgreSQL can store v in a text column:
+// not with a NUL byte, nor as invalid UTF-8 (a refusal that would also
+// abort the transaction the statement ran in).
+func PostgresText(v string) bool {
+	return strings.IndexByte(v, 0) < 0 && utf8.ValidString(v)
+}
+
+// Store implements latch.FactorStore and latch.FactorScanner on a DB. A
+// SQL store embeds it (through an unexported alias, so that the field is
+// not part of the store's API) and its methods are the store's.
 type Store struct {
 	db DB
 	d  Dialect
@@ -86,15 +116,24 @@ const columns = "id, user_id, kind, name, data, created_at, last_used_at"
 
 // New returns the factor store of a SQL store.
 func New(db DB, d Dialect) *Store {
+	d = d.withDefaults()
+	return &Store{db: db, d: d, q: d.queries()}
+}
+
+func (d Dialect) withDefaults() Dialect {
 	if d.Table == "" {
 		d.Table = "latch_factor"
 	}
 	if d.UserIDMatch == "" {
 		d.UserIDMatch, d.UserIDArgs = "user_id = ?", 1
 	}
+	return d
+}
+
+// queries writes the statements of d, which has its defaults.
+func (d Dialect) queries() queries {
 	t := d.Table
-	s := &Store{db: db, d: d}
-	s.q = queries{
+	q := queries{
 		create: "INSERT INTO " + t + " (" + columns + ") VALUES (?, ?, ?, ?, COALESCE(?, " + d.EmptyBlob + "), ?, ?)",
 		get:    "SELECT " + columns + " FROM " + t + " WHERE id = ?",
 		// Oldest first; ids break ties byte for byte (every dialect's id
@@ -106,18 +145,27 @@ func New(db DB, d Dialect) *Store {
 		scan:         "SELECT " + columns + " FROM " + t + " WHERE kind = ? AND id > ? ORDER BY id LIMIT ?",
 	}
 	if d.Numbered {
-		for _, p := range []*string{&s.q.create, &s.q.get, &s.q.list, &s.q.update, &s.q.delete, &s.q.deleteByUser, &s.q.scan} {
+		for _, p := range q.all() {
 			*p = number(*p)
 		}
 	}
-	return s
+	return q
 }
 
-// Statements returns the text of every statement the store runs, for a
-// store that prepares its statements ahead (DB then receives exactly these
-// texts).
-func (s *Store) Statements() []string {
-	return []string{s.q.create, s.q.get, s.q.list, s.q.update, s.q.delete, s.q.deleteByUser, s.q.scan}
+func (q *queries) all() []*string {
+	return []*string{&q.create, &q.get, &q.list, &q.update, &q.delete, &q.deleteByUser, &q.scan}
+}
+
+// Statements returns the text of every statement a Store of the dialect
+// runs, for a store that prepares its statements ahead (its DB then
+// receives exactly these texts).
+func (d Dialect) Statements() []string {
+	q := d.withDefaults().queries()
+	var out []string
+	for _, p := range q.all() {
+		out = append(out, *p)
+	}
+	return out
 }
 
 // number rewrites '?' parameters as $1, $2, … (the statements above have
@@ -160,7 +208,8 @@ func (s *Store) notFound(op string) error {
 	return fmt.Errorf("%s: %s: %w", s.d.Name, op, latch.ErrNotFound)
 }
 
-// CreateFactor implements latch.FactorStore.
+// CreateFactor stores a factor: latch.ErrDuplicate when the id is taken,
+// latch.ErrNotFound when the user does not exist.
 func (s *Store) CreateFactor(ctx context.Context, f latch.FactorRecord) error {
 	const op = "create factor"
 	if !s.storable(f.UserID) {
@@ -173,7 +222,7 @@ func (s *Store) CreateFactor(ctx context.Context, f latch.FactorRecord) error {
 	return s.d.Wrap(op, err)
 }
 
-// GetFactor implements latch.FactorStore.
+// GetFactor returns the factor, or latch.ErrNotFound.
 func (s *Store) GetFactor(ctx context.Context, id string) (latch.FactorRecord, error) {
 	const op = "get factor"
 	if !s.storable(id) {
@@ -191,7 +240,7 @@ func (s *Store) GetFactor(ctx context.Context, id string) (latch.FactorRecord, e
 	return fs[0], nil
 }
 
-// ListFactors implements latch.FactorStore.
+// ListFactors returns the user's factors, oldest first (then by id).
 func (s *Store) ListFactors(ctx context.Context, userID string) ([]latch.FactorRecord, error) {
 	if !s.storable(userID) {
 		return nil, nil
@@ -203,7 +252,8 @@ func (s *Store) ListFactors(ctx context.Context, userID string) ([]latch.FactorR
 	return fs, nil
 }
 
-// ScanFactors implements latch.FactorScanner.
+// ScanFactors returns up to limit factors of the kind whose id is after
+// afterID, in id order (latch.FactorScanner).
 func (s *Store) ScanFactors(ctx context.Context, kind, afterID string, limit int) ([]latch.FactorRecord, error) {
 	if !s.storable(kind, afterID) || limit <= 0 {
 		return nil, nil
@@ -238,7 +288,8 @@ func (s *Store) read(ctx context.Context, query string, args ...any) ([]latch.Fa
 	return out, rows.Close()
 }
 
-// UpdateFactor implements latch.FactorStore.
+// UpdateFactor stores the factor's Name, Data and LastUsedAt;
+// latch.ErrNotFound when it does not exist.
 func (s *Store) UpdateFactor(ctx context.Context, f latch.FactorRecord) error {
 	const op = "update factor"
 	if !s.storable(f.ID) {
@@ -266,7 +317,7 @@ func (s *Store) UpdateFactor(ctx context.Context, f latch.FactorRecord) error {
 	return nil
 }
 
-// DeleteFactor implements latch.FactorStore.
+// DeleteFactor removes one factor. It succeeds whatever the input.
 func (s *Store) DeleteFactor(ctx context.Context, id string) error {
 	if !s.storable(id) {
 		return nil
@@ -275,7 +326,7 @@ func (s *Store) DeleteFactor(ctx context.Context, id string) error {
 	return s.d.Wrap("delete factor", err)
 }
 
-// DeleteFactorsByUser implements latch.FactorStore.
+// DeleteFactorsByUser removes all of the user's factors.
 func (s *Store) DeleteFactorsByUser(ctx context.Context, userID string) error {
 	if !s.storable(userID) {
 		return nil
@@ -284,4 +335,7 @@ func (s *Store) DeleteFactorsByUser(ctx context.Context, userID string) error {
 	return s.d.Wrap("delete factors", err)
 }
 
-var _ latch.FactorStore = (*Store)(nil)
+var (
+	_ latch.FactorStore   = (*Store)(nil)
+	_ latch.FactorScanner = (*Store)(nil)
+)
