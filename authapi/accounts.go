@@ -74,11 +74,11 @@ func (h *Handler) unlinkAccountAPI(w http.ResponseWriter, r *http.Request) error
 }
 
 // unlinkAccount removes the signed-in user's keys of one provider. It is
-// confirmed with the account's password (checked under the sign-in
-// throttle), since a session alone, maybe borrowed, must not be able to
-// change how the account is entered; an account without a password is
-// refused with ErrNoPassword until step-up by mailed code exists. The
-// last way in is never removed (ErrLastSignInMethod). In the same
+// confirmed by confirmAction for ActionRemoveFactor: the account's
+// password (checked under the sign-in throttle) or a step-up token (a
+// factor, or a mailed code for an account without a password), since a
+// session alone, maybe borrowed, must not be able to change how the
+// account is entered. The last way in is never removed (ErrLastSignInMethod). In the same
 // transaction every open token of the user is voided and the notice to
 // the account's address, with its undo link, is queued (see noticeErr).
 func (h *Handler) unlinkAccount(r *http.Request, provider, pw, stepUp string) error {
