@@ -5,9 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/latchauth/latch/internal/sqlbind"
 )
 
 // Dialect is what differs between the SQL databases for the queue: how
@@ -98,17 +99,7 @@ func (q *SQLQueue) bind(s string) string {
 	if !q.d.Numbered {
 		return s
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqlbind.Numbered(s)
 }
 
 func (q *SQLQueue) wrap(op string, err error) error {

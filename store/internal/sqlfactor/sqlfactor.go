@@ -19,11 +19,11 @@ package sqlfactor
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/sqlbind"
 )
 
 // DB runs statements for the shared code: on the transaction its context
@@ -146,7 +146,7 @@ func (d Dialect) queries() queries {
 	}
 	if d.Numbered {
 		for _, p := range q.all() {
-			*p = number(*p)
+			*p = sqlbind.Numbered(*p)
 		}
 	}
 	return q
@@ -166,22 +166,6 @@ func (d Dialect) Statements() []string {
 		out = append(out, *p)
 	}
 	return out
-}
-
-// number rewrites '?' parameters as $1, $2, … (the statements above have
-// no string literal holding a '?').
-func number(q string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func (s *Store) storable(strs ...string) bool {

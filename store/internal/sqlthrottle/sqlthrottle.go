@@ -21,9 +21,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/latchauth/latch/internal/sqlbind"
 )
 
 // DB runs statements for the shared code; each store runs them its own way
@@ -152,26 +153,10 @@ func buildQueries(f Flavor) queries {
 	}
 	if f == Postgres {
 		for _, p := range []*string{&q.hit, &q.peek, &q.reset, &q.undo, &q.purge} {
-			*p = numbered(*p)
+			*p = sqlbind.Numbered(*p)
 		}
 	}
 	return q
-}
-
-// numbered turns '?' placeholders into $1, $2… (the statements here have
-// no '?' inside literals).
-func numbered(q string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // hashKey is the key's row id.
