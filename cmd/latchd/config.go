@@ -219,11 +219,6 @@ func (o *options) validate() error {
 	default:
 		return fmt.Errorf("--schema %q: want empty or lucia2", o.schema)
 	}
-	if o.require2FA && o.schema == "lucia2" {
-		// Lucia's session table keeps no AMR, so every session would read
-		// as AAL 1 and be limited to enrolment for good.
-		return fmt.Errorf("--require-2fa does not work with --schema lucia2: its session table keeps no authentication methods, so no session could show a second factor")
-	}
 	switch o.logFormat {
 	case "text", "json":
 	default:
