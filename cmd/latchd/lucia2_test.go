@@ -283,28 +283,40 @@ func TestLucia2SchemaWithoutEmail(t *testing.T) {
 // is lost without one. With the column (and --require-2fa, which needs
 // it), a TOTP user's session after the second step is AAL 2 and may allow
 // a CLI app; without it, the start-up warning names the ALTER TABLE, the
-// same session is AAL 1 and the consent page refuses it.
+// same session is AAL 1 and the consent page refuses it. On each SQL
+// backend, with the ALTER TABLE the warning names for it.
 func TestLucia2SessionAMR(t *testing.T) {
-	for _, tt := range []struct {
+	type setup struct {
 		name       string
+		dialect    string
+		alter      string // the statement that adds amr on this dialect
 		column     bool
 		aal        float64
 		consent    int
 		logLine    string
 		require2FA string
-	}{
-		{"with amr", true, 2, http.StatusOK, "sessions keep their sign-in methods (AMR) in user_session.amr", "LATCH_REQUIRE_2FA=true"},
-		{"without amr", false, 1, http.StatusForbidden, "ALTER TABLE user_session ADD COLUMN amr TEXT", "LATCH_REQUIRE_2FA=false"},
-	} {
+	}
+	var setups []setup
+	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
+		// The statement latchd's warning names, run here as an operator would.
+		alter := "ALTER TABLE user_session ADD COLUMN amr TEXT"
+		if dialect == "mysql" {
+			alter = "ALTER TABLE user_session ADD COLUMN amr VARCHAR(255)"
+		}
+		setups = append(setups,
+			setup{dialect + "/with amr", dialect, alter, true, 2, http.StatusOK, "sessions keep their sign-in methods (AMR) in user_session.amr", "LATCH_REQUIRE_2FA=true"},
+			setup{dialect + "/without amr", dialect, alter, false, 1, http.StatusForbidden, alter, "LATCH_REQUIRE_2FA=false"})
+	}
+	for _, tt := range setups {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			d := newLucia2DB(t, "sqlite", dir)
-			for _, stmt := range lucia2DDL("sqlite", true) {
+			d := newLucia2DB(t, tt.dialect, dir)
+			for _, stmt := range lucia2DDL(tt.dialect, true) {
 				d.exec(t, stmt)
 			}
 			if tt.column {
-				d.exec(t, "ALTER TABLE user_session ADD COLUMN amr TEXT")
+				d.exec(t, tt.alter)
 			}
 			env := []string{"LATCH_DATABASE_URL=" + d.url, "LATCH_SCHEMA=lucia2", tt.require2FA}
 			if code, out, errOut := runCmd(t, dir, "", append([]string{"migrate"}, envFlags(env)...)...); code != 0 {
