@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
@@ -127,6 +128,24 @@ func (a *Auth) ListUsers(ctx context.Context, opts ListUsersOptions) ([]User, st
 		next = base64.RawURLEncoding.EncodeToString([]byte(mode + "." + last))
 	}
 	return out, next, nil
+}
+
+// UserAttributeColumns is implemented by a user store whose attributes
+// are a fixed set of columns (store/lucia2 on a Lucia v2 user table): it
+// refuses, with ErrInvalidAttributes, a write that carries an attribute it
+// has no column for. UserAttributes lists the attributes it can keep.
+type UserAttributeColumns interface {
+	UserAttributes() []string
+}
+
+// KeepsUserAttribute reports whether the user store can keep the user
+// attribute name: always, unless it implements UserAttributeColumns and
+// has no column of that name. Code writing an optional attribute (a
+// display name, a creation time) leaves out one the store cannot keep,
+// where writing it would fail the whole sign-up.
+func (a *Auth) KeepsUserAttribute(name string) bool {
+	c, ok := a.users.(UserAttributeColumns)
+	return !ok || slices.Contains(c.UserAttributes(), name)
 }
 
 // CanListUsers reports whether the user store implements UserLister.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"unicode"
@@ -85,7 +86,8 @@ type NewUser struct {
 
 // CreateUser creates a user the way sign-up does: the email normalized
 // (see NormalizeEmail) and stored in the "email" attribute with
-// "email_verified", "name" when given and "created_at", and the key
+// "email_verified", "name" when given and "created_at" (those two only
+// where the user store keeps them, see optionalAttributes), and the key
 // "email:<address>" with the password. It returns an *Error for bad input
 // (INVALID_EMAIL, PASSWORD_TOO_SHORT, ...) and latch.ErrDuplicateKeyID
 // when the address has an account.
@@ -109,10 +111,12 @@ func CreateUser(ctx context.Context, a *latch.Auth, nu NewUser) (latch.User, err
 	if err != nil {
 		return latch.User{}, err
 	}
-	attrs := latch.Attributes{attrEmail: email, attrEmailVerified: nu.Verified, attrCreatedAt: a.Now()}
+	attrs := latch.Attributes{attrEmail: email, attrEmailVerified: nu.Verified}
+	optional := latch.Attributes{attrCreatedAt: a.Now()}
 	if name != "" {
-		attrs[attrName] = name
+		optional[attrName] = name
 	}
+	maps.Copy(attrs, optionalAttributes(a, optional))
 	pw := nu.Password
 	return a.CreateUser(ctx, latch.CreateUserOptions{
 		Key:        &latch.KeyOptions{ProviderID: emailProvider, ProviderUserID: email, Password: &pw},

@@ -346,6 +346,11 @@ func New(cfg Config) (*Handler, error) {
 		h.log = slog.Default()
 	}
 	h.log = reqid.Logger(h.log) // every line of a request carries its id
+	for _, name := range []string{attrName, attrCreatedAt} {
+		if !cfg.Auth.KeepsUserAttribute(name) {
+			h.log.Info("the user store has no column for the optional user attribute "+name+": new users are created without it", "attribute", name)
+		}
+	}
 	if h.mailer == nil {
 		if !cfg.Dev {
 			return nil, errors.New("authapi: Config.Mailer is required outside dev")

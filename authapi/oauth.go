@@ -126,7 +126,7 @@ func (h *Handler) finishOAuth(w http.ResponseWriter, r *http.Request) error {
 			return err
 		},
 		Attributes: func(oauth.ProviderUser) latch.Attributes {
-			return latch.Attributes{attrCreatedAt: h.auth.Now()}
+			return optionalAttributes(h.auth, latch.Attributes{attrCreatedAt: h.auth.Now()})
 		},
 	})
 	if err != nil {

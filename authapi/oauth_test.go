@@ -3,6 +3,7 @@ package authapi_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -408,5 +409,47 @@ func TestOAuthGenericOIDC(t *testing.T) {
 	}
 	if _, err := e.auth.GetKey(context.Background(), "oidc", "mock-7"); err != nil {
 		t.Errorf("no oidc key: %v", err)
+	}
+}
+
+// TestOAuthSignUpLucia2WithoutName: authapi used as a library on a Lucia
+// v2 database whose user table has no name column. The provider gives a
+// name, which the OAuth sign-up wrote and the store refused: 500. Now the
+// optional profile attributes go only where the store has a column, so
+// the sign-up succeeds without the name, as a password sign-up given one
+// does.
+func TestOAuthSignUpLucia2WithoutName(t *testing.T) {
+	t.Parallel()
+	s, db := lucia2SQLite(t, "")
+	var logs lockedBuffer
+	e := newOAuthEnvWith(t, func(change func(*authapi.Config)) *env {
+		return newSplitEnv(t, latch.Config{Store: s, Profile: latch.ProfileLucia2}, func(cfg *authapi.Config) {
+			change(cfg)
+			cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+		})
+	})
+	// New said once which optional attribute the store cannot keep.
+	var said []any
+	for _, l := range logs.lines(t) {
+		if a, ok := l["attribute"]; ok {
+			said = append(said, a)
+		}
+	}
+	if len(said) != 1 || said[0] != "name" {
+		t.Errorf("authapi.New logged the attributes left out as %v, want [name] (created_at has a column)", said)
+	}
+	b := e.browser()
+	b.oauthSignIn(t, e.github, "github", "").want(t, http.StatusSeeOther, "")
+	me := b.do("GET", "/api/auth/session", nil).want(t, http.StatusOK, "")
+	if me.str("user", "email") != "neo@example.com" || me.str("user", "name") != "" || me.str("user", "createdAt") == "" {
+		t.Errorf("the OAuth user: %s; want neo@example.com, no name, a createdAt", me.raw)
+	}
+	var keys int
+	if err := db.QueryRow("SELECT COUNT(*) FROM user_key WHERE id = 'github:1001' AND user_id = ?", me.str("user", "id")).Scan(&keys); err != nil || keys != 1 {
+		t.Errorf("the GitHub key in user_key: %d rows, %v; want 1", keys, err)
+	}
+	r := e.api().do("POST", "/api/auth/sign-up", map[string]string{"email": "named@example.com", "password": "correct horse battery", "name": "Named"}).want(t, http.StatusCreated, "")
+	if r.str("user", "name") != "" {
+		t.Errorf("password sign-up with a name: %s; want no name (no column for it)", r.raw)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"sort"
@@ -356,6 +357,15 @@ const (
 	attrName          = "name"
 	attrCreatedAt     = "created_at"
 )
+
+// optionalAttributes returns attrs without those the user store has no
+// column for (latch.Auth.KeepsUserAttribute): name and created_at are
+// profile data a Lucia v2 user table may lack, and writing one there
+// would fail the sign-up with a 500. New logs once which are left out.
+func optionalAttributes(a *latch.Auth, attrs latch.Attributes) latch.Attributes {
+	maps.DeleteFunc(attrs, func(k string, _ any) bool { return !a.KeepsUserAttribute(k) })
+	return attrs
+}
 
 // emailProvider is the key provider of email-and-password keys.
 const emailProvider = "email"

@@ -169,7 +169,9 @@ func FindOrCreateUser(ctx context.Context, auth *latch.Auth, providerID string, 
 	if email != "" {
 		attrs[AttrEmail] = email
 	}
-	if pu.Name != "" {
+	// The name is profile data the user table may have no column for
+	// (a Lucia v2 database): left out there, not a failed sign-up.
+	if pu.Name != "" && auth.KeepsUserAttribute(AttrName) {
 		attrs[AttrName] = pu.Name
 	}
 	if opts.Attributes != nil {

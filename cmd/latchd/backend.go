@@ -37,6 +37,7 @@ type backend struct {
 	checks  []healthCheck // what GET /readyz asks
 	closers []io.Closer
 	notes   []string // settings turned off for this database, logged at start
+	infos   []string // what latchd found in the database and uses, logged at start
 	// hooks receive the Auth's events and observations (webhooks, metrics).
 	hooks hooks
 	// backends names the backend of each store, for metrics.
@@ -59,7 +60,7 @@ func openBackend(ctx context.Context, o *options, log *slog.Logger) (*backend, e
 	u := o.databaseURL
 	var err error
 	if cfg.Profile == latch.ProfileLucia2 {
-		err = b.openLucia2(ctx, u, &cfg)
+		err = b.openLucia2(ctx, u, &cfg, o.require2FA)
 	} else {
 		err = b.openLatch(ctx, u, &cfg)
 	}
@@ -103,6 +104,9 @@ func openBackend(ctx context.Context, o *options, log *slog.Logger) (*backend, e
 	b.hooks.install(&cfg, o.metricsAddr != "")
 	q := b.outbox
 	b.addCheck("outbox", func(ctx context.Context) error { _, err := q.Stats(ctx); return err })
+	for _, n := range b.infos {
+		log.Info(n)
+	}
 	for _, n := range b.notes {
 		log.Warn(n)
 	}

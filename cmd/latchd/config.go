@@ -120,7 +120,7 @@ func (o *options) settings() []setting {
 		{name: "cookie-same-site", usage: "SameSite of the session cookie: lax, strict or none (none needs --env prod, as browsers take it only with Secure)", str: &o.cookieSameSite, def: "lax"},
 		{name: "ott-disable-set-session-cookie", usage: "POST /api/auth/one-time-token/verify answers the session and its token without setting a cookie (better-auth disableSetSessionCookie)", boolean: &o.ottNoCookie, def: "false"},
 		{name: "ott-set-header-on-new-session", usage: "every response that creates a session carries a set-ott header with a fresh one-time token for it (better-auth setOttHeaderOnNewSession)", boolean: &o.ottHeader, def: "false"},
-		{name: "require-2fa", usage: "every user must have a second factor: a session made without one (AAL 1) serves only enrolment (the account page, step-up, adding a factor) and every other request gets 403 TWO_FACTOR_ENROLMENT_REQUIRED; once a factor is added, the user signs in again with it", boolean: &o.require2FA, def: "false"},
+		{name: "require-2fa", usage: "every user must have a second factor: a session made without one (AAL 1) serves only enrolment (the account page, step-up, adding a factor) and every other request gets 403 TWO_FACTOR_ENROLMENT_REQUIRED; once a factor is added, the user signs in again with it; with --schema lucia2 only if user_session has an amr column", boolean: &o.require2FA, def: "false"},
 		{name: "geoip-db", usage: "a MaxMind-format city or country database (.mmdb, e.g. GeoLite2-City): the account page shows where each session signed in from; unset: addresses only", str: &o.geoipDB},
 		{name: "admin-addr", usage: "serve the admin API (/api/admin/…, bearer token only) on this address (a bare :PORT listens on loopback; another host needs --admin-allow-remote); unset: off", str: &o.adminAddr},
 		{name: "admin-token", usage: "the admin API's bearer token: at least 32 random bytes (43 characters), e.g. from `openssl rand -base64 32`; prefer --admin-token-file", str: &o.adminToken},
@@ -218,11 +218,6 @@ func (o *options) validate() error {
 	case "", "lucia2":
 	default:
 		return fmt.Errorf("--schema %q: want empty or lucia2", o.schema)
-	}
-	if o.require2FA && o.schema == "lucia2" {
-		// Lucia's session table keeps no AMR, so every session would read
-		// as AAL 1 and be limited to enrolment for good.
-		return fmt.Errorf("--require-2fa does not work with --schema lucia2: its session table keeps no authentication methods, so no session could show a second factor")
 	}
 	switch o.logFormat {
 	case "text", "json":

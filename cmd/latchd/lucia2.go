@@ -25,7 +25,8 @@ var (
 // openLucia2 opens an existing Lucia v2 database (--schema lucia2): users,
 // keys and sessions in Lucia's tables, tokens and the disabled users in
 // Latch's own tables beside them (latchd migrate creates only those).
-func (b *backend) openLucia2(ctx context.Context, u string, cfg *latch.Config) error {
+// require2FA is --require-2fa, which needs the session table's amr column.
+func (b *backend) openLucia2(ctx context.Context, u string, cfg *latch.Config, require2FA bool) error {
 	var dialect, dsn string
 	switch {
 	case strings.HasPrefix(u, "sqlite:"):
@@ -76,8 +77,45 @@ func (b *backend) openLucia2(ctx context.Context, u string, cfg *latch.Config) e
 				latch.SessionCreatedAttribute, err)
 		}
 	}
+	if err := b.lucia2AMR(s, cfg, require2FA); err != nil {
+		return err
+	}
 	b.lucia2 = true
 	return nil
+}
+
+// lucia2AMR turns on Config.KeepSessionAMR when the session table has an
+// amr column, read from the columns the store found at Open. Without it
+// every session reads as AAL 1: a user with a second factor could never
+// show it, so --require-2fa is refused and the operator is told, once at
+// start, the one statement that fixes it.
+func (b *backend) lucia2AMR(s *lucia2.Store, cfg *latch.Config, require2FA bool) error {
+	if slices.Contains(s.SessionAttributes(), latch.SessionAMRAttribute) {
+		// The store writes the methods as one space-separated string.
+		if err := s.CheckSessionAttribute(latch.SessionAMRAttribute, ""); err != nil {
+			return fmt.Errorf("--schema lucia2: latchd keeps a session's sign-in methods in the session attribute %s: %w", latch.SessionAMRAttribute, err)
+		}
+		cfg.KeepSessionAMR = true
+		b.infos = append(b.infos, "sessions keep their sign-in methods (AMR) in "+lucia2.DefaultSessionTable+"."+latch.SessionAMRAttribute+": a session made with a second factor is AAL 2")
+		return nil
+	}
+	if require2FA {
+		return fmt.Errorf("--require-2fa with --schema lucia2 needs a column %s in %s: %s", latch.SessionAMRAttribute, lucia2.DefaultSessionTable, lucia2AMRAdvice(s.Dialect()))
+	}
+	b.notes = append(b.notes, "sessions keep no sign-in methods (AMR): "+lucia2AMRAdvice(s.Dialect()))
+	return nil
+}
+
+// lucia2AMRAdvice says what is lost without the amr column and the
+// statement that adds it. The column is nullable: the Lucia application
+// sharing the table writes sessions without it.
+func lucia2AMRAdvice(dialect string) string {
+	typ := "TEXT"
+	if dialect == lucia2.MySQL {
+		typ = "VARCHAR(255)"
+	}
+	return fmt.Sprintf("every session is AAL 1, so a user with a second factor can never allow a CLI app, no session shows 2-step, and --require-2fa cannot work; add the column with ALTER TABLE %s ADD COLUMN %s %s",
+		lucia2.DefaultSessionTable, latch.SessionAMRAttribute, typ)
 }
 
 // lucia2Store is a Lucia v2 database as latchd uses it: the optional

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +18,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/latchauth/latch/internal/testenv"
+	"github.com/latchauth/latch/mfa"
+	"github.com/latchauth/latch/token"
 )
 
 // A user as a Lucia v2 application left it: its password hashed by Lucia's
@@ -272,4 +276,177 @@ func TestLucia2SchemaWithoutEmail(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "email, email_verified") || !strings.Contains(errOut, "ALTER TABLE") {
 		t.Errorf("latchd migrate on a Lucia database without email columns: exit %d\n%s", code, errOut)
 	}
+}
+
+// TestLucia2SessionAMR: latchd keeps a session's sign-in methods on a Lucia
+// database whose session table has an amr column, and says at start what
+// is lost without one. With the column (and --require-2fa, which needs
+// it), a TOTP user's session after the second step is AAL 2 and may allow
+// a CLI app; without it, the start-up warning names the ALTER TABLE, the
+// same session is AAL 1 and the consent page refuses it. On each SQL
+// backend, with the ALTER TABLE the warning names for it.
+func TestLucia2SessionAMR(t *testing.T) {
+	type setup struct {
+		name       string
+		dialect    string
+		alter      string // the statement that adds amr on this dialect
+		column     bool
+		aal        float64
+		consent    int
+		logLine    string
+		require2FA string
+	}
+	var setups []setup
+	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
+		// The statement latchd's warning names, run here as an operator would.
+		alter := "ALTER TABLE user_session ADD COLUMN amr TEXT"
+		if dialect == "mysql" {
+			alter = "ALTER TABLE user_session ADD COLUMN amr VARCHAR(255)"
+		}
+		setups = append(setups,
+			setup{dialect + "/with amr", dialect, alter, true, 2, http.StatusOK, "sessions keep their sign-in methods (AMR) in user_session.amr", "LATCH_REQUIRE_2FA=true"},
+			setup{dialect + "/without amr", dialect, alter, false, 1, http.StatusForbidden, alter, "LATCH_REQUIRE_2FA=false"})
+	}
+	for _, tt := range setups {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			d := newLucia2DB(t, tt.dialect, dir)
+			for _, stmt := range lucia2DDL(tt.dialect, true) {
+				d.exec(t, stmt)
+			}
+			if tt.column {
+				d.exec(t, tt.alter)
+			}
+			env := []string{"LATCH_DATABASE_URL=" + d.url, "LATCH_SCHEMA=lucia2", tt.require2FA}
+			if code, out, errOut := runCmd(t, dir, "", append([]string{"migrate"}, envFlags(env)...)...); code != 0 {
+				t.Fatalf("latchd migrate: exit %d\n%s\n%s", code, out, errOut)
+			}
+			s := start(t, dir, env...)
+			if !strings.Contains(s.stderr.String(), tt.logLine) {
+				t.Errorf("latchd's start-up log does not say %q:\n%s", tt.logLine, s.stderr)
+			}
+
+			session := totpSession(t, s.url, "amr@example.com", "a lucia user with totp")
+			bearer := []string{"Authorization", "Bearer " + session}
+			st, body := call(t, http.DefaultClient, "GET", s.url+"/api/auth/session", nil, bearer...)
+			if st != 200 || body["session"].(map[string]any)["aal"] != tt.aal {
+				t.Fatalf("the session after the TOTP step: %d %v, want aal %v", st, body, tt.aal)
+			}
+			if tt.column {
+				// --require-2fa lets the AAL 2 session past enrolment.
+				if st, body := call(t, http.DefaultClient, "GET", s.url+"/api/auth/sessions", nil, bearer...); st != 200 {
+					t.Errorf("GET sessions with --require-2fa at AAL 2: %d %v", st, body)
+				}
+			}
+
+			// The browser holding that session (Lucia's cookie) on the
+			// consent page of a CLI app.
+			const redirect = "http://127.0.0.1:53682/callback"
+			verifier := strings.Repeat("v", 43)
+			p := url.Values{
+				"redirect_uri": {redirect}, "state": {"st4te"}, "client_name": {"Test CLI"},
+				"code_challenge": {token.CodeChallengeS256(verifier)}, "code_challenge_method": {"S256"},
+			}
+			noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			page := func(method string, body io.Reader) *http.Response {
+				t.Helper()
+				u := s.url + "/cli/authorize"
+				if method == "GET" {
+					u += "?" + p.Encode()
+				}
+				req, err := http.NewRequest(method, u, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Cookie", "auth_session="+session)
+				if method == "POST" {
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("Origin", s.url)
+				}
+				res, err := noFollow.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				return res
+			}
+			if res := page("GET", nil); res.StatusCode != tt.consent {
+				t.Fatalf("the consent page: %d, want %d", res.StatusCode, tt.consent)
+			}
+			form := url.Values{"decision": {"allow"}}
+			for k := range p {
+				form.Set(k, p.Get(k))
+			}
+			res := page("POST", strings.NewReader(form.Encode()))
+			if !tt.column {
+				if res.StatusCode != http.StatusForbidden || res.Header.Get("Location") != "" {
+					t.Fatalf("allowing the app at AAL 1: %d Location %q, want 403", res.StatusCode, res.Header.Get("Location"))
+				}
+				s.stop(t)
+				return
+			}
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("allowing the app: %d, want 303", res.StatusCode)
+			}
+			loc, err := url.Parse(res.Header.Get("Location"))
+			if err != nil || loc.Query().Get("code") == "" {
+				t.Fatalf("allowing the app: Location %q, want the redirect with a code", res.Header.Get("Location"))
+			}
+			st, body = call(t, http.DefaultClient, "POST", s.url+"/api/auth/cli/token", map[string]string{"code": loc.Query().Get("code"), "code_verifier": verifier, "redirect_uri": redirect})
+			if st != 200 || str(body, "token") == "" {
+				t.Fatalf("the app's code exchange: %d %v", st, body)
+			}
+			app := []string{"Authorization", "Bearer " + str(body, "token")}
+			if st, body := call(t, http.DefaultClient, "GET", s.url+"/api/auth/session", nil, app...); st != 200 || body["session"].(map[string]any)["aal"] != float64(2) {
+				t.Errorf("the app's session: %d %v, want aal 2 (the browser session's)", st, body)
+			}
+			s.stop(t)
+		})
+	}
+}
+
+// totpSession signs a new user up at base, enrols TOTP and signs in again
+// with the password and the next time step's code; it returns the bearer
+// token of that session.
+func totpSession(t *testing.T, base, email, password string) string {
+	t.Helper()
+	c := http.DefaultClient
+	st, body := call(t, c, "POST", base+"/api/auth/sign-up", map[string]string{"email": email, "password": password})
+	if st != 201 {
+		t.Fatalf("sign-up: %d %v", st, body)
+	}
+	auth := []string{"Authorization", "Bearer " + str(body, "token")}
+	st, body = call(t, c, "POST", base+"/api/auth/step-up", map[string]string{"action": "add-factor", "method": "password", "password": password}, auth...)
+	if st != 200 {
+		t.Fatalf("step-up: %d %v", st, body)
+	}
+	st, body = call(t, c, "POST", base+"/api/auth/two-factor/totp", map[string]string{"stepUpToken": str(body, "stepUpToken")}, auth...)
+	if st != 200 {
+		t.Fatalf("TOTP enrolment: %d %v", st, body)
+	}
+	secret := str(body, "secret")
+	code := func(at time.Time) string {
+		t.Helper()
+		c, err := mfa.TOTPCode(secret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	now := time.Now()
+	if st, body := call(t, c, "POST", base+"/api/auth/two-factor/totp/confirm", map[string]string{"code": code(now)}, auth...); st != 200 {
+		t.Fatalf("TOTP confirmation: %d %v", st, body)
+	}
+	st, body = call(t, c, "POST", base+"/api/auth/sign-in", map[string]string{"email": email, "password": password})
+	if st != 200 || str(body, "pendingToken") == "" {
+		t.Fatalf("sign-in: %d %v, want the second step", st, body)
+	}
+	// The confirmation spent this step's code; one step of drift is
+	// allowed, so the next step's code is good now.
+	st, body = call(t, c, "POST", base+"/api/auth/two-factor/verify", map[string]string{"method": "totp", "code": code(now.Add(30 * time.Second)), "pendingToken": str(body, "pendingToken")})
+	if st != 200 || str(body, "token") == "" {
+		t.Fatalf("the TOTP step: %d %v", st, body)
+	}
+	return str(body, "token")
 }

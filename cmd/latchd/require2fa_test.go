@@ -36,12 +36,20 @@ func TestRequire2FAFlag(t *testing.T) {
 	}
 }
 
-// TestRequire2FALucia2Refused: Lucia's session table keeps no AMR, so
-// --require-2fa with --schema lucia2 is refused at start, naming both.
+// TestRequire2FALucia2Refused: on a Lucia database whose session table
+// has no amr column, no session could show a second factor, so
+// --require-2fa with --schema lucia2 is refused at start, naming the
+// ALTER TABLE that lets it work (TestLucia2SessionAMR runs it with the
+// column).
 func TestRequire2FALucia2Refused(t *testing.T) {
 	t.Parallel()
-	code, _, stderr := runCmd(t, t.TempDir(), "", "serve", "--addr", "127.0.0.1:0", "--require-2fa", "--schema", "lucia2")
-	if code == 0 || !strings.Contains(stderr, "--require-2fa") || !strings.Contains(stderr, "lucia2") {
-		t.Fatalf("exit %d, stderr %q; want a refusal naming --require-2fa and lucia2", code, stderr)
+	dir := t.TempDir()
+	d := newLucia2DB(t, "sqlite", dir)
+	for _, stmt := range lucia2DDL("sqlite", true) {
+		d.exec(t, stmt)
+	}
+	code, _, stderr := runCmd(t, dir, "", "serve", "--addr", "127.0.0.1:0", "--require-2fa", "--schema", "lucia2", "--database-url", d.url)
+	if code == 0 || !strings.Contains(stderr, "--require-2fa") || !strings.Contains(stderr, "ALTER TABLE user_session ADD COLUMN amr TEXT") {
+		t.Fatalf("exit %d, stderr %q; want a refusal naming --require-2fa and the ALTER TABLE that adds amr", code, stderr)
 	}
 }
