@@ -254,7 +254,19 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, value, me
 	// kept by the kind's verify.
 	amr, err := f.verify(r, tok.UserID, proof)
 	if err != nil {
-		if apiError(err).Status >= 500 || apiError(err).Status == http.StatusTooManyRequests {
+		if apiError(err).Status >= 500 {
+			return latch.Session{}, err
+		}
+		// A parallel proof may have finished the sign-in meanwhile; its
+		// success reset the counts, so the proofs that had read the
+		// pending sign-in before it was taken were checked as new ones (a
+		// replayed code, or refused by the throttle). What is true for
+		// them is that this sign-in is over.
+		if _, perr := h.pending.Peek(ctx, value); errors.Is(perr, token.ErrInvalidToken) || errors.Is(perr, token.ErrExpiredToken) {
+			h.sessions.ClearCookie(w, pendingCookie)
+			return latch.Session{}, ErrTwoFactorPending
+		}
+		if apiError(err).Status == http.StatusTooManyRequests {
 			return latch.Session{}, err
 		}
 		h.record(r, tok.UserID, evSignInFailed, "second factor "+method)
