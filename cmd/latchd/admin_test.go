@@ -125,6 +125,15 @@ func TestAdminServeAndCLI(t *testing.T) {
 	if code, _, errOut := runCmd(t, dir, "", "user", "show", id); code != 1 || !strings.Contains(errOut, "no user") {
 		t.Errorf("user show of a deleted user: exit %d %s", code, errOut)
 	}
+	// user create is audited like the API's create.
+	if code, out, errOut := runCmd(t, dir, "cli password 1\n", "user", "create", "--email", "cli@example.com", "--password-stdin"); code != 0 || !strings.Contains(out, "created user") {
+		t.Fatalf("user create: exit %d %s %s", code, out, errOut)
+	} else if !strings.Contains(errOut, "admin action") || !strings.Contains(errOut, "action=create") {
+		t.Errorf("user create is not audited in the log: %s", errOut)
+	}
+	if code, out, errOut := runCmd(t, dir, "", "user", "show", "cli@example.com"); code != 0 || !strings.Contains(out, "admin.create") || !strings.Contains(out, "by cli:") {
+		t.Errorf("user show after user create: exit %d %s %s", code, out, errOut)
+	}
 	if code, _, _ := runCmd(t, dir, "", "user", "disable"); code != 2 {
 		t.Errorf("user disable without a user: exit %d", code)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/admin"
 	"github.com/latchauth/latch/authapi"
 	"github.com/latchauth/latch/authapi/geoip"
 	"github.com/latchauth/latch/httpauth"
@@ -347,6 +348,7 @@ func createUser(ctx context.Context, o *options, log *slog.Logger, stdout io.Wri
 	if err != nil {
 		return fmt.Errorf("user create: %w", err)
 	}
+	admin.Audit(ctx, b.auth, log, admin.Entry{Who: cliWho(o.getenv), Action: "create", UserID: u.ID})
 	fmt.Fprintf(stdout, "created user %s <%s>\n", u.ID, u.Attributes.String("email"))
 	return nil
 }
