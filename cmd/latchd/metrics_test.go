@@ -57,6 +57,24 @@ func TestMetrics(t *testing.T) {
 	}
 	murl := mm[1]
 	before := scrape(t, murl)
+	// Only on --metrics-addr: the public listener has no /metrics (nor
+	// /debug/vars), whatever the method.
+	for _, path := range []string{"/metrics", "/debug/vars"} {
+		for _, method := range []string{"GET", "HEAD", "POST"} {
+			req, _ := http.NewRequest(method, s.url+path, nil)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			// A POST without Origin meets the CSRF check first (403).
+			if res.StatusCode != http.StatusNotFound && (method != "POST" || res.StatusCode != http.StatusForbidden) ||
+				strings.Contains(string(b), "latch_") || strings.Contains(string(b), "memstats") {
+				t.Errorf("%s %s on the public listener: %d %.200s", method, path, res.StatusCode, b)
+			}
+		}
+	}
 
 	a := newAgent(s.url)
 	email := "metrics-" + testenv.Suffix() + "@example.com"
