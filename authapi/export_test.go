@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
+
+	"github.com/latchauth/latch"
 )
 
 // TestFactorKind is the kind of the factor RegisterTestFactor registers.
@@ -15,20 +17,8 @@ const TestFactorKind = "test"
 // and passkeys, which register themselves the same way.
 func RegisterTestFactor(h *Handler) {
 	h.registerFactor(TestFactorKind, secondFactor{
-		has: func(ctx context.Context, userID string) (bool, error) {
-			if !h.auth.HasFactors() {
-				return false, nil
-			}
-			fs, err := h.auth.ListFactors(ctx, userID)
-			if err != nil {
-				return false, err
-			}
-			for _, f := range fs {
-				if f.Kind == TestFactorKind {
-					return true, nil
-				}
-			}
-			return false, nil
+		has: func(_ context.Context, _ string, fs []latch.FactorRecord) (bool, error) {
+			return hasKind(fs, TestFactorKind), nil
 		},
 		verify: func(r *http.Request, userID string, p factorProof) ([]string, error) {
 			// Counted in the user's factor throttle, as every kind's

@@ -24,8 +24,11 @@ type factorProof struct {
 
 // secondFactor is one kind of second factor.
 type secondFactor struct {
-	// has reports whether the user has this factor set up (and confirmed).
-	has func(ctx context.Context, userID string) (bool, error)
+	// has reports whether the user has this factor set up (and
+	// confirmed), given the user's factors (every kind lives among them,
+	// or, as recovery codes, only beside one): a sign-in lists them once
+	// for every kind.
+	has func(ctx context.Context, userID string, factors []latch.FactorRecord) (bool, error)
 	// verify checks a proof for the user. A wrong proof returns the error
 	// to answer (401 with a code); it must count in the throttles and
 	// attempt limits the kind keeps. It returns the RFC 8176 methods the
@@ -43,7 +46,7 @@ func (h *Handler) registerFactor(name string, f secondFactor) {
 	h.factorKinds[name] = f
 	h.factorOrder = append(h.factorOrder, name)
 	h.registerStepUp(name, stepUpMethod{factor: true, check: func(r *http.Request, s latch.Session, req stepUpRequest) error {
-		ok, err := f.has(r.Context(), s.UserID)
+		ok, err := h.hasKindOf(r.Context(), f, s.UserID)
 		if err != nil {
 			return err
 		}
@@ -58,9 +61,13 @@ func (h *Handler) registerFactor(name string, f secondFactor) {
 // userFactors returns the names of the second factors the user has, in
 // the order they were registered.
 func (h *Handler) userFactors(ctx context.Context, userID string) ([]string, error) {
+	fs, err := h.auth.ListFactors(ctx, userID)
+	if err != nil || len(fs) == 0 {
+		return nil, err // no factor: no kind, and one read per sign-in
+	}
 	var out []string
 	for _, name := range h.factorOrder {
-		ok, err := h.factorKinds[name].has(ctx, userID)
+		ok, err := h.factorKinds[name].has(ctx, userID, fs)
 		if err != nil {
 			return nil, err
 		}
@@ -69,4 +76,18 @@ func (h *Handler) userFactors(ctx context.Context, userID string) ([]string, err
 		}
 	}
 	return out, nil
+}
+
+// hasKindOf reports whether the user has the kind f set up.
+func (h *Handler) hasKindOf(ctx context.Context, f secondFactor, userID string) (bool, error) {
+	fs, err := h.auth.ListFactors(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	return f.has(ctx, userID, fs)
+}
+
+// hasKind reports whether factors hold one of the kind.
+func hasKind(factors []latch.FactorRecord, kind string) bool {
+	return slices.ContainsFunc(factors, func(f latch.FactorRecord) bool { return f.Kind == kind })
 }

@@ -25,9 +25,21 @@ func TestFactorRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close(context.Background()) })
+	// "with" has a factor record of the kind; "other" has one of another
+	// kind; "without" has none.
+	for id, kind := range map[string]string{"with": "fake", "other": "else"} {
+		if _, err := auth.CreateUser(t.Context(), latch.CreateUserOptions{UserID: id}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := auth.CreateFactor(t.Context(), latch.FactorRecord{ID: "f-" + id, UserID: id, Kind: kind}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var verified []string
 	h.registerFactor("fake", secondFactor{
-		has: func(_ context.Context, userID string) (bool, error) { return userID == "with", nil },
+		has: func(_ context.Context, _ string, fs []latch.FactorRecord) (bool, error) {
+			return hasKind(fs, "fake"), nil
+		},
 		verify: func(_ *http.Request, userID string, p factorProof) ([]string, error) {
 			verified = append(verified, userID+":"+p.Code)
 			if p.Code != "right" {
@@ -39,8 +51,10 @@ func TestFactorRegistry(t *testing.T) {
 	if got, _ := h.userFactors(t.Context(), "with"); !slices.Equal(got, []string{"fake"}) {
 		t.Errorf("userFactors(with) = %v", got)
 	}
-	if got, _ := h.userFactors(t.Context(), "without"); len(got) != 0 {
-		t.Errorf("userFactors(without) = %v", got)
+	for _, id := range []string{"without", "other"} {
+		if got, _ := h.userFactors(t.Context(), id); len(got) != 0 {
+			t.Errorf("userFactors(%s) = %v", id, got)
+		}
 	}
 	m, ok := h.stepUpMethods["fake"]
 	if !ok || !m.factor {

@@ -177,7 +177,9 @@ func (h *Handler) initPasskeys(cfg Config) error {
 		return fmt.Errorf("authapi: passkey assertions: %w", err)
 	}
 	h.passkeys = passkeyState{wa: wa, keys: keys, regs: regs}
-	h.registerFactor(latch.FactorPasskey, secondFactor{has: h.hasPasskey, verify: h.verifyPasskeyFactor})
+	h.registerFactor(latch.FactorPasskey, secondFactor{has: func(_ context.Context, _ string, fs []latch.FactorRecord) (bool, error) {
+		return hasKind(fs, latch.FactorPasskey), nil
+	}, verify: h.verifyPasskeyFactor})
 	return nil
 }
 
@@ -241,11 +243,6 @@ func (h *Handler) userPasskeys(ctx context.Context, userID string) ([]latch.Fact
 		recs, data = append(recs, f), append(data, d)
 	}
 	return recs, data, nil
-}
-
-func (h *Handler) hasPasskey(ctx context.Context, userID string) (bool, error) {
-	recs, _, err := h.userPasskeys(ctx, userID)
-	return len(recs) > 0, err
 }
 
 // ---- registration ----

@@ -119,7 +119,9 @@ func (h *Handler) initTOTP(dev bool, issuer string) error {
 		u, _ := url.Parse(h.baseURL) // checked in New
 		h.totpIssuer = u.Hostname()
 	}
-	h.registerFactor(methodTOTP, secondFactor{has: h.hasTOTP, verify: h.verifyTOTP})
+	h.registerFactor(methodTOTP, secondFactor{has: func(_ context.Context, _ string, fs []latch.FactorRecord) (bool, error) {
+		return hasKind(fs, latch.FactorTOTP), nil
+	}, verify: h.verifyTOTP})
 	h.registerFactor(methodRecoveryCode, secondFactor{has: h.hasRecoveryCodes, verify: h.verifyRecoveryCode})
 	return nil
 }
@@ -157,14 +159,10 @@ func (h *Handler) hasTOTP(ctx context.Context, userID string) (bool, error) {
 // factor's removal (a path that forgot them, a store restored from a
 // backup) would otherwise be the one second factor a user is asked for,
 // held by whoever saw them made.
-func (h *Handler) hasRecoveryCodes(ctx context.Context, userID string) (bool, error) {
+func (h *Handler) hasRecoveryCodes(ctx context.Context, userID string, factors []latch.FactorRecord) (bool, error) {
 	ts := h.auth.TokenStore()
-	if ts == nil {
+	if ts == nil || len(factors) == 0 {
 		return false, nil
-	}
-	factors, err := h.auth.ListFactors(ctx, userID)
-	if err != nil || len(factors) == 0 {
-		return false, err
 	}
 	recs, err := ts.ListTokens(ctx, userID, recoveryCodeKind)
 	return len(recs) > 0, err

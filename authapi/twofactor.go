@@ -234,7 +234,7 @@ func (h *Handler) finishSignIn(w http.ResponseWriter, r *http.Request, value, me
 	if !ok {
 		return latch.Session{}, ErrUnknownMethod
 	}
-	if has, err := f.has(ctx, tok.UserID); err != nil {
+	if has, err := h.hasKindOf(ctx, f, tok.UserID); err != nil {
 		return latch.Session{}, err
 	} else if !has {
 		return latch.Session{}, ErrUnknownMethod
