@@ -99,7 +99,9 @@ func start(t *testing.T, dir string, env ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LATCH_ADDR=127.0.0.1:0", "LATCH_DATABASE_URL=sqlite:"+filepath.Join(dir, "latch.db"))
+	// XDG_CONFIG_HOME: a dev latchd on a database server keeps its key
+	// in the test's directory, not the machine's home.
+	cmd.Env = append(os.Environ(), "LATCH_ADDR=127.0.0.1:0", "LATCH_DATABASE_URL=sqlite:"+filepath.Join(dir, "latch.db"), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
 	cmd.Env = append(cmd.Env, env...)
 	s := &server{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	pr, pw := io.Pipe()

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,14 +24,37 @@ import (
 // --secret-key (LATCH_SECRET_KEY) or --secret-key-file, a comma-separated
 // list of "id:base64" keys, the current one first (mfa.ParseKeyring). In
 // prod latchd serves only with one. In dev without one, a key is made on
-// first start and kept in a file beside the SQLite database (mode 0600),
-// so that enrolled authenticators survive a restart.
+// first start and kept in a file (mode 0600) beside the SQLite database,
+// or, for a database server, in the user's config directory under a name
+// made from the database URL, so that enrolled authenticators survive a
+// restart and dev instances on one machine and database share the key.
 
 // devKeyFile is where dev keeps its key for a SQLite database at dbPath.
 func devKeyFile(dbPath string) string { return dbPath + ".secret-key" }
 
+// devServerKeyFile is where dev keeps its key for the database server at
+// databaseURL: $XDG_CONFIG_HOME/latch (else $HOME/.config/latch), in a
+// file named by a hash of the URL (which may hold a password). "" when
+// neither variable is set.
+func (o *options) devServerKeyFile() string {
+	if o.getenv == nil {
+		return ""
+	}
+	dir := o.getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := o.getenv("HOME")
+		if home == "" {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	sum := sha256.Sum256([]byte(o.databaseURL))
+	return filepath.Join(dir, "latch", "dev-secret-key-"+hex.EncodeToString(sum[:8]))
+}
+
 // keyring returns the configured keyring; nil (authapi then makes one for
-// the process and says so) only in dev on a database that is no SQLite file.
+// the process and says so) only in dev on a database server when neither
+// $XDG_CONFIG_HOME nor $HOME is set.
 func (o *options) keyring(log *slog.Logger) (*mfa.Keyring, error) {
 	spec := strings.TrimSpace(o.secretKey)
 	if spec == "" && o.secretKeyFile != "" {
@@ -49,12 +74,12 @@ func (o *options) keyring(log *slog.Logger) (*mfa.Keyring, error) {
 	if o.env != "dev" {
 		return nil, errors.New("--env prod needs --secret-key or --secret-key-file (LATCH_SECRET_KEY): the key that encrypts second-factor secrets; make one with: latchd keys generate")
 	}
-	path, ok := strings.CutPrefix(o.databaseURL, "sqlite:")
-	if !ok {
+	var file string
+	if path, ok := strings.CutPrefix(o.databaseURL, "sqlite:"); ok {
+		file = devKeyFile(strings.TrimPrefix(path, "//"))
+	} else if file = o.devServerKeyFile(); file == "" {
 		return nil, nil
 	}
-	path = strings.TrimPrefix(path, "//")
-	file := devKeyFile(path)
 	b, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
 		b, err = makeDevKey(file, log)

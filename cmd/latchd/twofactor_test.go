@@ -57,9 +57,47 @@ func TestSecretKey(t *testing.T) {
 	if _, err := (&options{env: "prod", secretKey: "k1:notbase64"}).keyring(log); err == nil {
 		t.Fatal("a bad key was accepted")
 	}
-	// Dev on a server database: no file; authapi makes a key for the process.
-	if k, err := (&options{env: "dev", databaseURL: "postgres://x"}).keyring(log); err != nil || k != nil {
-		t.Fatalf("dev on postgres: %v, %v", k, err)
+	// Dev on a database server: a key per database URL in the config
+	// directory, reused by the next start; none without a home (authapi
+	// then makes a key for the process).
+	config := filepath.Join(dir, ".config")
+	env := func(vars ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(vars); i += 2 {
+				if vars[i] == k {
+					return vars[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	pg := options{env: "dev", databaseURL: "postgres://root:pw@127.0.0.1:5432/test", getenv: env("XDG_CONFIG_HOME", config)}
+	p1, err := pg.keyring(log)
+	if err != nil || p1 == nil {
+		t.Fatalf("dev on postgres: %v, %v", p1, err)
+	}
+	files, _ := filepath.Glob(filepath.Join(config, "latch", "dev-secret-key-*"))
+	if len(files) != 1 || strings.Contains(files[0], "pw") {
+		t.Fatalf("dev key files for postgres: %q", files)
+	}
+	if fi, err := os.Stat(files[0]); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("dev key file for postgres: %v %v", fi, err)
+	}
+	if p2, err := pg.keyring(log); err != nil || p2.Current() != p1.Current() {
+		t.Fatalf("dev key for postgres not reused: %v %v", p2, err)
+	}
+	// $HOME/.config when XDG_CONFIG_HOME is unset: the same file.
+	if p3, err := (&options{env: "dev", databaseURL: pg.databaseURL, getenv: env("HOME", dir)}).keyring(log); err != nil || p3.Current() != p1.Current() {
+		t.Fatalf("dev key for postgres through HOME: %v %v", p3, err)
+	}
+	other := options{env: "dev", databaseURL: "mysql://root@tcp(127.0.0.1:3306)/test", getenv: pg.getenv}
+	if o1, err := other.keyring(log); err != nil || o1 == nil {
+		t.Fatalf("dev on mysql: %v %v", o1, err)
+	} else if sealed, _ := p1.Seal([]byte("secret"), nil); func() bool { _, err := o1.Open(sealed, nil); return err == nil }() {
+		t.Fatal("two databases share one dev key")
+	}
+	if k, err := (&options{env: "dev", databaseURL: "postgres://x", getenv: env()}).keyring(log); err != nil || k != nil {
+		t.Fatalf("dev on postgres without a home: %v, %v", k, err)
 	}
 }
 
