@@ -170,7 +170,9 @@ func startLatchd(ctx context.Context, cfg *config, bin string, args []string) (*
 	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--env", "dev", "--log-level", cfg.latchdLogLevel,
 		"--purge-interval", "0"}, args...)
 	cmd := exec.Command(bin, full...)
-	cmd.Env = latchdEnv()
+	// Dev latchd on a database server keeps a second-factor key in the
+	// config directory: the one beside the binary, not the user's.
+	cmd.Env = append(latchdEnv(), "XDG_CONFIG_HOME="+filepath.Join(filepath.Dir(bin), "config"))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
