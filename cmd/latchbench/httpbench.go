@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/mfa"
 	"github.com/latchauth/latch/store/postgres"
 	"github.com/latchauth/latch/store/redis"
 	"github.com/latchauth/latch/store/sqlite"
@@ -170,9 +171,13 @@ func startLatchd(ctx context.Context, cfg *config, bin string, args []string) (*
 	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--env", "dev", "--log-level", cfg.latchdLogLevel,
 		"--purge-interval", "0"}, args...)
 	cmd := exec.Command(bin, full...)
-	// Dev latchd on a database server keeps a second-factor key in the
-	// config directory: the one beside the binary, not the user's.
-	cmd.Env = append(latchdEnv(), "XDG_CONFIG_HOME="+filepath.Join(filepath.Dir(bin), "config"))
+	// A second-factor key of the run's own: a dev latchd on a database
+	// server would otherwise keep one in the user's config directory.
+	key, err := benchSecretKey()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Env = append(latchdEnv(), "LATCH_SECRET_KEY="+key)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -221,6 +226,9 @@ func latchdEnv() []string {
 	}
 	return env
 }
+
+// benchSecretKey is the run's key for LATCH_SECRET_KEY, made once.
+var benchSecretKey = sync.OnceValues(mfa.GenerateKey)
 
 // stop ends latchd with SIGTERM, then SIGKILL after 15 s.
 func (p *latchdProc) stop() {
