@@ -323,7 +323,7 @@ func TestLucia2SessionAMR(t *testing.T) {
 				t.Fatalf("latchd migrate: exit %d\n%s\n%s", code, out, errOut)
 			}
 			s := start(t, dir, env...)
-			if !strings.Contains(s.stderr.String(), tt.logLine) {
+			if !s.logged(tt.logLine) {
 				t.Errorf("latchd's start-up log does not say %q:\n%s", tt.logLine, s.stderr)
 			}
 

@@ -140,6 +140,20 @@ func start(t *testing.T, dir string, env ...string) *server {
 	return s
 }
 
+// logged reports whether latchd's log holds substr, waiting up to 10 s:
+// stderr comes through a pipe of its own, so a line logged before the URL
+// was printed on stdout may reach the test after it (CI, 2026-12-05).
+func (s *server) logged(substr string) bool {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(s.stderr.String(), substr) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // stop sends SIGTERM and waits for a clean exit.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
