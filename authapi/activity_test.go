@@ -44,7 +44,7 @@ func TestActivity(t *testing.T) {
 		e.clock.Advance(time.Second)
 		e.api().do("POST", "/api/auth/sign-in", map[string]string{"email": email, "password": "wrong password 1"}, ua...).want(t, 401, "INVALID_CREDENTIALS")
 		// Recorded off the request path: wait for it before the clock moves.
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 			evs, _, err := e.auth.ListActivity(t.Context(), su.str("user", "id"), "", 10)
 			if err == nil && len(evs) > 0 && evs[0].Type == "sign-in-failed" {
 				break

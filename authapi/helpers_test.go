@@ -276,10 +276,11 @@ func (e *env) signUp(email, password string) (*client, *response) {
 }
 
 // mailTo waits for the n-th mail (counting from 1) to the address whose
-// subject contains subject, and returns its text.
+// subject contains subject, and returns its text. The outbox's workers
+// deliver it; under -race on a loaded CI machine that takes seconds.
 func (e *env) mailTo(addr, subject string, n int) string {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var found []string
 		msgs := e.outbox.Messages() // newest first

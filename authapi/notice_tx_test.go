@@ -433,10 +433,11 @@ func testNoticeInChangeTx(t *testing.T, os outboxStore, c noticeCase) {
 }
 
 // mailOfJob waits for the mail that the outbox job id delivers (its
-// Message-ID derives from the job's id).
+// Message-ID derives from the job's id), as long as a loaded machine
+// may take.
 func mailOfJob(t *testing.T, e *env, id string) mail.Message {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		for _, m := range e.outbox.Messages() {
 			if strings.HasPrefix(m.MessageID, strings.ToLower(id)+"@") {

@@ -126,20 +126,7 @@ func scaleOut(t *testing.T, env ...string) {
 		t.Errorf("sign-in on b with the new password: %d", st)
 	}
 
-	// Failed sign-ins on a lock the address on b too.
-	bad := map[string]string{"email": email, "password": "wrong password"}
-	for i := 0; ; i++ {
-		st, _ := call(t, c, "POST", a.url+"/api/auth/sign-in", bad)
-		if st == http.StatusTooManyRequests {
-			break
-		}
-		if st != http.StatusUnauthorized || i == 20 {
-			t.Fatalf("failed sign-in %d on a: %d", i, st)
-		}
-	}
-	if st, _ := call(t, c, "POST", b.url+"/api/auth/sign-in", map[string]string{"email": email, "password": "the new password"}); st != http.StatusTooManyRequests {
-		t.Errorf("sign-in on b while a throttles the address: %d, want 429", st)
-	}
+	lockedAcross(t, c, a.url, b.url, email, "the new password")
 	twoFactorAcross(t, a.url, b.url)
 	a.stop(t)
 	b.stop(t)
