@@ -317,13 +317,9 @@ func TestLargeAuthorization(t *testing.T) {
 	req := httptest.NewRequest("GET", "/private", nil)
 	req.Header.Set("Authorization", huge)
 	before := e.store.lookups.Load()
-	start := time.Now()
 	r := e.serve(req)
 	if r.status != http.StatusUnauthorized || r.errorCode(t) != CodeUnauthorized {
 		t.Fatalf("1 MB Authorization through the handler: %d %s", r.status, r.body)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("took %v", d)
 	}
 	if n := e.store.lookups.Load() - before; n != 0 {
 		t.Errorf("%d store lookups for a 1 MB header", n)
