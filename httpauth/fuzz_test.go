@@ -339,11 +339,14 @@ func FuzzCheckOrigin(f *testing.F) {
 			t.Fatalf("CheckOrigin error %v does not match ErrInvalidOrigin", err)
 		}
 
-		// The host the client addressed, as the Manager is told to see it.
+		// The host the client addressed, as the Manager is told to see it:
+		// the first X-Forwarded-Host, unless blank (then Host).
 		reqHost := host
-		if m.trustForwardedHost && xfh != "" {
+		if m.trustForwardedHost {
 			first, _, _ := strings.Cut(xfh, ",")
-			reqHost = strings.TrimSpace(first)
+			if first = strings.TrimSpace(first); first != "" {
+				reqHost = first
+			}
 		}
 		reqHost = strings.ToLower(reqHost)
 

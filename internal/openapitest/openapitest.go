@@ -215,8 +215,11 @@ func (c *Checker) Check(req *http.Request, reqBody []byte, res *http.Response, r
 	}
 	path, ok := c.match(req.URL.EscapedPath())
 	if !ok {
-		// The catch-all answers every other API path.
-		if res.StatusCode == http.StatusNotFound && errCode == "NOT_FOUND" || adminCatchAll(req.URL.Path, res.StatusCode, errCode) {
+		// The catch-all answers every other API path; before any route,
+		// the auth API's Origin check refuses an unsafe request from a
+		// browser of another site, whatever its path.
+		if res.StatusCode == http.StatusNotFound && errCode == "NOT_FOUND" || adminCatchAll(req.URL.Path, res.StatusCode, errCode) ||
+			originRefused(req, res.StatusCode, errCode) {
 			return nil
 		}
 		return []string{fmt.Sprintf("%s (%s): the path is not documented: add %q (with {name} for its variable segments) to \"paths\" in %s, "+
@@ -297,6 +300,16 @@ func adminCatchAll(path string, status int, code string) bool {
 	}
 	return status == http.StatusUnauthorized && code == "ADMIN_UNAUTHORIZED" ||
 		status == http.StatusTooManyRequests && code == "TOO_MANY_REQUESTS"
+}
+
+// originRefused reports an answer of the auth API's Origin check, which
+// runs before routing: 403 INVALID_ORIGIN to an unsafe method.
+func originRefused(req *http.Request, status int, code string) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return strings.HasPrefix(req.URL.Path, "/api/auth/") && status == http.StatusForbidden && code == "INVALID_ORIGIN"
 }
 
 // cleanPath is the path as ServeMux cleans it (a trailing slash kept).
