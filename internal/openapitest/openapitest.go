@@ -232,7 +232,7 @@ func (c *Checker) Check(req *http.Request, reqBody []byte, res *http.Response, r
 	raw, ok := c.doc.Paths[path][method]
 	if !ok {
 		if res.StatusCode == http.StatusMethodNotAllowed && errCode == "METHOD_NOT_ALLOWED" ||
-			adminCatchAll(req.URL.Path, res.StatusCode, errCode) {
+			adminCatchAll(req.URL.Path, res.StatusCode, errCode) || originRefused(req, res.StatusCode, errCode) {
 			return nil
 		}
 		return []string{fmt.Sprintf("%s (%s): the method is not documented: add \"%s\" under \"paths\".%q in %s, with every response it can send",
@@ -303,7 +303,8 @@ func adminCatchAll(path string, status int, code string) bool {
 }
 
 // originRefused reports an answer of the auth API's Origin check, which
-// runs before routing: 403 INVALID_ORIGIN to an unsafe method.
+// runs before routing: 403 INVALID_ORIGIN to an unsafe method, on a path
+// or with a method no route has.
 func originRefused(req *http.Request, status int, code string) bool {
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
